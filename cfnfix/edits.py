@@ -1,0 +1,344 @@
+"""Edits at template paths, turned into splices of the original text.
+
+A fixer says *what* to change (set this value, delete that key, insert a key after another,
+append to a list, rename a key), in terms of data paths. This module decides *how* the text
+changes: which byte range goes and what new text, rendered in the file's own style, takes its
+place. Untouched bytes are never re-emitted, which is what keeps a fixed template's diff down to
+the lines a fix touched.
+
+All edits of one batch are resolved against the same parsed document, so their paths refer to
+the document as it was before any of them.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Union
+
+from . import render
+from .document import Document
+from .nodes import AnyNode, Mapping, Scalar, Sequence, normalize
+
+Path = tuple
+
+
+class EditError(Exception):
+    """An edit that cannot be applied to this document (missing path, overlapping edits…)."""
+
+
+@dataclass(frozen=True)
+class SetValue:
+    path: Path
+    value: Any
+
+
+@dataclass(frozen=True)
+class Delete:
+    path: Path
+
+
+@dataclass(frozen=True)
+class Insert:
+    """Add ``key: value`` to the mapping at ``path``, after ``after`` (default: at the end)."""
+
+    path: Path
+    key: str
+    value: Any
+    after: str | None = None
+
+
+@dataclass(frozen=True)
+class Append:
+    path: Path
+    value: Any
+
+
+@dataclass(frozen=True)
+class RenameKey:
+    path: Path
+    new_key: str
+
+
+Edit = Union[SetValue, Delete, Insert, Append, RenameKey]
+
+
+def edit_paths(edit: Edit) -> Path:
+    """The data path an edit changes (for an insert, the new key's path)."""
+    if isinstance(edit, Insert):
+        return tuple(edit.path) + (edit.key,)
+    if isinstance(edit, Append):
+        return tuple(edit.path)
+    return tuple(edit.path)
+
+
+@dataclass(frozen=True)
+class Splice:
+    start: int
+    end: int
+    text: str
+    order: int = 0
+
+
+# ----- data side -----------------------------------------------------------------------------
+def apply_to_data(data: Any, edits: list[Edit]) -> Any:
+    """What the data should be after ``edits``: the engine compares the re-parsed output to it."""
+    out = copy.deepcopy(data)
+
+    def parent(path):
+        node = out
+        for step in path[:-1]:
+            node = node[step]
+        return node
+
+    def at(path):
+        node = out
+        for step in path:
+            node = node[step]
+        return node
+
+    rank = {SetValue: 0, Insert: 1, Append: 1, Delete: 2, RenameKey: 3}
+    ordered = sorted(enumerate(edits), key=lambda ie: (rank[type(ie[1])], ie[0]))
+    deletes = [e for _, e in ordered if isinstance(e, Delete)]
+    for _, e in ordered:
+        if isinstance(e, SetValue):
+            if not e.path:
+                out = normalize(e.value)
+            else:
+                parent(e.path)[e.path[-1]] = normalize(e.value)
+        elif isinstance(e, Insert):
+            target = at(e.path)
+            if target is None:
+                target = {}
+                if e.path:
+                    parent(e.path)[e.path[-1]] = target
+            items = list(target.items())
+            pos = len(items)
+            if e.after is not None:
+                pos = next((i + 1 for i, (k, _) in enumerate(items) if k == e.after), len(items))
+            items.insert(pos, (e.key, normalize(e.value)))
+            target.clear()
+            target.update(items)
+        elif isinstance(e, Append):
+            target = at(e.path)
+            if target is None:
+                parent(e.path)[e.path[-1]] = [normalize(e.value)]
+            else:
+                target.append(normalize(e.value))
+        elif isinstance(e, RenameKey):
+            target = parent(e.path)
+            items = [(e.new_key if k == e.path[-1] else k, v) for k, v in target.items()]
+            target.clear()
+            target.update(items)
+    # Deletes last, later list indices first, so that earlier indices stay valid.
+    for e in sorted(deletes, key=lambda e: _del_key(e.path), reverse=True):
+        del parent(e.path)[e.path[-1]]
+    return out
+
+
+def _del_key(path):
+    return tuple((1, s, "") if isinstance(s, int) else (0, 0, s) for s in path)
+
+
+# ----- text side -----------------------------------------------------------------------------
+class _Resolver:
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.text = doc.text
+        self.style = doc.style
+        self.yaml = doc.format == "yaml"
+
+    def node(self, path: Path) -> AnyNode:
+        node = self.doc.node_at(tuple(path))
+        if node is None:
+            raise EditError(f"no node at {'/'.join(map(str, path))}")
+        return node
+
+    def resolve(self, edit: Edit, order: int) -> list[Splice]:
+        if isinstance(edit, SetValue):
+            return [self.set_value(tuple(edit.path), edit.value, order)]
+        if isinstance(edit, Delete):
+            return [self.delete(tuple(edit.path), order)]
+        if isinstance(edit, Insert):
+            return [self.insert(tuple(edit.path), edit.key, edit.value, edit.after, order)]
+        if isinstance(edit, Append):
+            return [self.append(tuple(edit.path), edit.value, order)]
+        if isinstance(edit, RenameKey):
+            return [self.rename(tuple(edit.path), edit.new_key, order)]
+        raise EditError(f"unknown edit {edit!r}")
+
+    # -- helpers
+    def _is_block(self, node: AnyNode) -> bool:
+        return self.yaml and not getattr(node, "flow", True) and node.tag is None
+
+    def _first_on_line(self, offset: int) -> bool:
+        return not self.text[self.doc.line_start(offset) : offset].strip()
+
+    def _colon_end(self, key: Scalar) -> int:
+        i = self.text.index(":", key.end)
+        return i + 1
+
+    def _render_flow(self, value: Any, at: int, multiline: bool = True) -> str:
+        if self.yaml:
+            return render.yaml_flow(value, self.style)
+        return render.json_value(value, self.doc.indent_of_line(at), self.style, multiline)
+
+    def _line_end(self, offset: int) -> tuple[int, str]:
+        """Where to put a new line after the line holding ``offset``, and a newline prefix if
+        the file ends without one."""
+        end = self.doc.line_end(offset)
+        if end == len(self.text) and not self.text.endswith("\n"):
+            return end, self.style.newline
+        return end, ""
+
+    def _flow_sep(self, node: AnyNode) -> str:
+        """The whitespace that separates members of a flow collection (after the comma)."""
+        starts = [k.start for k, _ in node.pairs] if isinstance(node, Mapping) else [i.start for i in node.items]
+        if len(starts) >= 2:
+            between = self.text[self.text.rfind(",", 0, starts[1]) + 1 : starts[1]]
+            return between
+        between = self.text[node.start + 1 : starts[0]]
+        return between if between.strip() == "" else " "
+
+    # -- edits
+    def set_value(self, path: Path, value: Any, order: int) -> Splice:
+        if not path:
+            raise EditError("cannot replace the whole template")
+        node = self.node(path)
+        parent = self.node(path[:-1])
+        if isinstance(parent, Mapping) and self._is_block(parent):
+            key = self.doc.key_at(path)
+            key_col = key.column - 1
+            null_empty = isinstance(node, Scalar) and node.start == node.end
+            same_line = not null_empty and self.doc.line_start(node.start) == self.doc.line_start(key.start)
+            new = render.yaml_after_key(value, key_col, self.style)
+            if same_line and new.startswith(" ") and "\n" not in new and self._is_single_line(node):
+                return Splice(node.start, node.end, new[1:], order)
+            return Splice(self._colon_end(key), node.end, new, order)
+        if isinstance(parent, Sequence) and self._is_block(parent):
+            return Splice(node.start, node.end, render.yaml_seq_item(value, node.column - 1, self.style)[1:], order)
+        multiline = "\n" in self.text[parent.start : parent.end]
+        return Splice(node.start, node.end, self._render_flow(value, node.start, multiline), order)
+
+    def _is_single_line(self, node: AnyNode) -> bool:
+        return "\n" not in self.text[node.start : node.end]
+
+    def delete(self, path: Path, order: int) -> Splice:
+        parent = self.node(path[:-1])
+        node = self.node(path)
+        if isinstance(parent, Mapping):
+            idx = parent.index_of(path[-1])
+            if len(parent.pairs) == 1:
+                return self.set_value(path[:-1], {}, order) if path[:-1] else _fail("cannot empty the template")
+            key, _ = parent.pairs[idx]
+            start, end = key.start, node.end
+            siblings = [(k.start, v.end) for k, v in parent.pairs]
+        else:
+            idx = path[-1]
+            if len(parent.items) == 1:
+                return self.set_value(path[:-1], [], order)
+            start, end = node.start, node.end
+            siblings = [(i.start, i.end) for i in parent.items]
+        if self._is_block(parent):
+            if isinstance(parent, Sequence):
+                start = self.text.rfind("-", 0, start)
+            if self._first_on_line(start):
+                return Splice(self.doc.line_start(start), self.doc.line_end(end), "", order)
+            if idx + 1 < len(siblings):  # e.g. the first key of a "- Key: v" item
+                nxt = siblings[idx + 1][0]
+                if isinstance(parent, Sequence):
+                    nxt = self.text.rfind("-", 0, nxt)
+                return Splice(start, nxt, "", order)
+            raise EditError(f"cannot delete {'/'.join(map(str, path))}: unusual layout")
+        if idx + 1 < len(siblings):
+            return Splice(start, siblings[idx + 1][0], "", order)
+        return Splice(siblings[idx - 1][1], end, "", order)
+
+    def insert(self, path: Path, key: str, value: Any, after: str | None, order: int) -> Splice:
+        node = self.node(path) if path else self.doc.root
+        if isinstance(node, Scalar) and node.value is None or isinstance(node, Mapping) and not node.pairs:
+            return self.set_value(path, {key: value}, order)
+        if not isinstance(node, Mapping):
+            raise EditError(f"not a mapping at {'/'.join(map(str, path))}")
+        if node.get(key) is not None:
+            raise EditError(f"key {key!r} already exists at {'/'.join(map(str, path))}")
+        idx = node.index_of(after) if after is not None else len(node.pairs) - 1
+        if idx < 0:
+            idx = len(node.pairs) - 1
+        anchor_key, anchor_value = node.pairs[idx]
+        if self._is_block(node):
+            col = node.pairs[0][0].column - 1
+            pos, prefix = self._line_end(anchor_value.end)
+            line = " " * col + render.yaml_key(key, self.style) + ":" + render.yaml_after_key(value, col, self.style)
+            return Splice(pos, pos, prefix + line + ("" if prefix else self.style.newline), order)
+        sep = self._flow_sep(node)
+        if self.yaml:
+            pair = render.yaml_string(key, self.style, flow=True) + ": " + render.yaml_flow(value, self.style)
+        else:
+            indent = sep.rsplit("\n", 1)[1] if "\n" in sep else ""
+            pair = render.json_scalar(key) + self.style.json_colon + render.json_value(value, indent, self.style, "\n" in sep)
+        return Splice(anchor_value.end, anchor_value.end, "," + sep + pair, order)
+
+    def append(self, path: Path, value: Any, order: int) -> Splice:
+        node = self.node(path)
+        if isinstance(node, Scalar) and node.value is None or isinstance(node, Sequence) and not node.items:
+            return self.set_value(path, [value], order)
+        if not isinstance(node, Sequence):
+            raise EditError(f"not a list at {'/'.join(map(str, path))}")
+        last = node.items[-1]
+        if self._is_block(node):
+            dash = self.text.rfind("-", 0, node.items[0].start)
+            col = self.doc.position(dash)[1] - 1
+            pos, prefix = self._line_end(last.end)
+            line = " " * col + "-" + render.yaml_seq_item(value, col + 2, self.style)
+            return Splice(pos, pos, prefix + line + ("" if prefix else self.style.newline), order)
+        sep = self._flow_sep(node)
+        if self.yaml:
+            item = render.yaml_flow(value, self.style)
+        else:
+            indent = sep.rsplit("\n", 1)[1] if "\n" in sep else ""
+            item = render.json_value(value, indent, self.style, "\n" in sep)
+        return Splice(last.end, last.end, "," + sep + item, order)
+
+    def rename(self, path: Path, new_key: str, order: int) -> Splice:
+        key = self.doc.key_at(path)
+        if key is None:
+            raise EditError(f"no key at {'/'.join(map(str, path))}")
+        if not self.yaml:
+            text = render.json_scalar(new_key)
+        elif key.style in ("'", '"'):
+            text = _quoted(new_key, key.style)
+        else:
+            text = render.yaml_key(new_key, self.style)
+        return Splice(key.start, key.end, text, order)
+
+
+def _quoted(s: str, quote: str) -> str:
+    if quote == "'":
+        return "'" + s.replace("'", "''") + "'"
+    return render.json_scalar(s)
+
+
+def _fail(message: str):
+    raise EditError(message)
+
+
+def resolve(doc: Document, edits: list[Edit]) -> list[Splice]:
+    """Turn edits into non-overlapping splices of ``doc.text``; raise EditError on a clash."""
+    r = _Resolver(doc)
+    splices = [s for i, e in enumerate(edits) for s in r.resolve(e, i)]
+    splices.sort(key=lambda s: (s.start, s.end, s.order))
+    for a, b in zip(splices, splices[1:]):
+        if b.start < a.end:
+            raise EditError("edits overlap")
+    return splices
+
+
+def splice(text: str, splices: list[Splice]) -> str:
+    out, pos = [], 0
+    for s in splices:
+        out.append(text[pos : s.start])
+        out.append(s.text)
+        pos = s.end
+    out.append(text[pos:])
+    return "".join(out)

@@ -1,0 +1,275 @@
+"""Run fixers over a template until nothing changes, splice their edits into the text, and check
+that the result says exactly what the edits meant.
+
+Each fixer runs against the current document; the fixes it returns are accepted one by one
+unless they touch a path an accepted fix already touches (those wait for the next round). The
+accepted edits are spliced into the text, the new text is parsed again, and its data must equal
+the old data with the edits applied — otherwise an InternalError is raised and nothing is
+written. Rounds repeat until a whole round changes nothing, so the output is a fixed point: a
+second run changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .document import Document
+from .edits import Append, Edit, EditError, apply_to_data, edit_paths, resolve, splice
+from .errors import InternalError, TemplateError
+from .fixer import Fix, Fixer, Report, Safety
+from .registry import select_fixers
+from .template import Template
+
+MAX_ROUNDS = 8
+_IGNORE_COMMENT = re.compile(r"#\s*cfnfix:\s*ignore(?:\[([^\]]*)\])?")
+
+
+@dataclass
+class Change:
+    """One applied (or, with safe-only, available) fix."""
+
+    code: str
+    message: str
+    path: tuple
+    safety: Safety
+    summary: str = ""
+    line: int | None = None  # where in the input the fix applies (1-based)
+    column: int | None = None
+    applied: bool = True
+    edits: list[Edit] = field(default_factory=list, repr=False)
+    step: int = -1  # index into Result.steps
+
+    @property
+    def resource(self) -> str | None:
+        return self.path[1] if len(self.path) > 1 and self.path[0] in ("Resources", "Outputs", "Parameters") else None
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "path": list(self.path),
+            "resource": self.resource,
+            "safety": str(self.safety),
+            "applied": self.applied,
+            "line": self.line,
+            "column": self.column,
+        }
+
+
+@dataclass
+class Finding:
+    """Something a fixer reported but did not change."""
+
+    code: str
+    message: str
+    path: tuple
+    line: int | None = None
+    column: int | None = None
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "path": list(self.path), "line": self.line, "column": self.column}
+
+
+@dataclass
+class Step:
+    """The data before and after one batch of fixes, kept for explanations."""
+
+    before: Any
+    after: Any
+    changes: list[Change]
+
+
+@dataclass
+class Result:
+    original: str
+    text: str
+    filename: str
+    format: str
+    changes: list[Change] = field(default_factory=list)  # applied, unsafe first
+    available: list[Change] = field(default_factory=list)  # not applied (safe-only)
+    findings: list[Finding] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list, repr=False)
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+
+def is_template(data: Any) -> bool:
+    return isinstance(data, dict) and ("Resources" in data or "AWSTemplateFormatVersion" in data)
+
+
+def parse_template(text: str, filename: str = "template.yaml") -> Document:
+    doc = Document(text, filename)
+    if not isinstance(doc.data, dict):
+        kind = "a list" if isinstance(doc.data, list) else "a scalar"
+        raise TemplateError(f"not a CloudFormation template: the document is {kind}, not a mapping", doc.root.line, doc.root.column)
+    if not is_template(doc.data):
+        raise TemplateError("not a CloudFormation template: no Resources or AWSTemplateFormatVersion", 1, 1)
+    return doc
+
+
+class _Suppressions:
+    """``# cfnfix: ignore[CODE]`` comments and ``Metadata: {cfnfix: {ignore: [CODE]}}``, per
+    top-level entry (a resource, an output, a parameter)."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.cache: dict[tuple, set[str] | None] = {}
+
+    def codes(self, entry: tuple) -> set[str]:
+        if entry in self.cache:
+            return self.cache[entry]
+        codes: set[str] = set()
+        body = self.doc.data.get(entry[0], {}).get(entry[1]) if isinstance(self.doc.data.get(entry[0]), dict) else None
+        meta = body.get("Metadata") if isinstance(body, dict) else None
+        ign = meta.get("cfnfix", {}).get("ignore") if isinstance(meta, dict) and isinstance(meta.get("cfnfix"), dict) else None
+        if isinstance(ign, str):
+            ign = [ign]
+        if isinstance(ign, list):
+            codes.update(str(c) for c in ign)
+        if self.doc.format == "yaml":
+            key = self.doc.key_at(entry)
+            node = self.doc.node_at(entry)
+            if key is not None and node is not None:
+                chunk = self.doc.text[self.doc.line_start(key.start) : self.doc.line_end(node.end)]
+                for m in _IGNORE_COMMENT.finditer(chunk):
+                    codes.update(c.strip() for c in (m.group(1) or "ALL").split(",") if c.strip())
+        self.cache[entry] = codes
+        return codes
+
+    def suppressed(self, code: str, path: tuple) -> bool:
+        if len(path) < 2:
+            return False
+        codes = self.codes(tuple(path[:2]))
+        return any(c == "ALL" or code.startswith(c) for c in codes)
+
+
+def _touches(a: tuple, b: tuple) -> bool:
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
+
+
+def _conflicts(fix_edits: list[Edit], taken: list[Edit]) -> bool:
+    for e in fix_edits:
+        for t in taken:
+            if isinstance(e, Append) and isinstance(t, Append) and tuple(e.path) == tuple(t.path):
+                continue
+            if _touches(edit_paths(e), edit_paths(t)):
+                return True
+    return False
+
+
+def _location(doc: Document, path: tuple) -> tuple[int, int]:
+    p = tuple(path)
+    while p:
+        key = doc.key_at(p) if isinstance(p[-1], str) else None
+        node = key or doc.node_at(p)
+        if node is not None:
+            return node.line, node.column
+        p = p[:-1]
+    return 1, 1
+
+
+def fix_document(
+    text: str,
+    filename: str = "template.yaml",
+    fixers: Iterable[Fixer] = (),
+    safe_only: bool = False,
+) -> Result:
+    doc = parse_template(text, filename)
+    original_doc = doc
+    fixers = list(fixers)
+    result = Result(original=text, text=text, filename=filename, format=doc.format)
+    if not fixers:
+        return result
+    seen_findings: set[tuple] = set()
+    seen_available: set[tuple] = set()
+    for _round in range(MAX_ROUNDS):
+        round_changed = False
+        for fixer in fixers:
+            template = Template(doc)
+            suppress = _Suppressions(doc)
+            accepted: list[tuple[Fix, list]] = []
+            taken: list[Edit] = []
+            for item in fixer.run(template):
+                path = tuple(item.path)
+                if suppress.suppressed(fixer.code, path):
+                    continue
+                if isinstance(item, Report) or not item.edits:
+                    key = (fixer.code, path, item.message)
+                    if key not in seen_findings:
+                        seen_findings.add(key)
+                        line, col = _location(original_doc, path)
+                        result.findings.append(Finding(fixer.code, item.message, path, line, col))
+                    continue
+                safety = item.safety or fixer.safety
+                if safe_only and safety is Safety.UNSAFE:
+                    key = (fixer.code, path, item.message)
+                    if key not in seen_available:
+                        seen_available.add(key)
+                        line, col = _location(original_doc, path)
+                        result.available.append(
+                            Change(fixer.code, item.message, path, safety, fixer.summary, line, col, applied=False, edits=item.edits)
+                        )
+                    continue
+                if _conflicts(item.edits, taken):
+                    continue  # next round
+                try:
+                    resolve(doc, list(taken) + list(item.edits))
+                except EditError:
+                    if not taken:
+                        raise InternalError(f"{fixer.code}: cannot apply its own fix at {'/'.join(map(str, path))}") from None
+                    continue
+                accepted.append((item, safety))
+                taken.extend(item.edits)
+            if not accepted:
+                continue
+            try:
+                new_text = splice(doc.text, resolve(doc, taken))
+            except EditError as e:
+                raise InternalError(f"{fixer.code}: {e}") from None
+            intended = apply_to_data(doc.data, taken)
+            try:
+                new_doc = Document(new_text, filename, fmt=doc.format)
+            except TemplateError as e:
+                raise InternalError(f"{fixer.code}: the fixed text does not parse ({e})") from None
+            if new_doc.data != intended:
+                raise InternalError(f"{fixer.code}: the fixed text does not say what the fix meant\n{_explain_mismatch(intended, new_doc.data)}")
+            step = len(result.steps)
+            changes = []
+            for fix, safety in accepted:
+                line, col = _location(original_doc, tuple(fix.path))
+                changes.append(Change(fixer.code, fix.message, tuple(fix.path), safety, fixer.summary, line, col, edits=fix.edits, step=step))
+            result.steps.append(Step(doc.data, new_doc.data, changes))
+            result.changes.extend(changes)
+            doc = new_doc
+            round_changed = True
+        if not round_changed:
+            break
+    else:
+        raise InternalError(f"fixers did not settle after {MAX_ROUNDS} rounds")
+    result.text = doc.text
+    result.changes.sort(key=lambda c: c.safety is not Safety.UNSAFE)
+    result.available.sort(key=lambda c: c.safety is not Safety.UNSAFE)
+    return result
+
+
+def _explain_mismatch(intended: Any, actual: Any) -> str:
+    try:
+        from deepdiff import DeepDiff
+
+        return str(DeepDiff(intended, actual))[:2000]
+    except Exception:  # pragma: no cover - diagnostics only
+        return ""
+
+
+def build_fixers(select=None, ignore=None, extend_select=None, options: dict | None = None) -> list[Fixer]:
+    classes = select_fixers(select, ignore)
+    if extend_select:
+        extra = [c for c in select_fixers(extend_select, ignore) if c not in classes]
+        classes = sorted(classes + extra, key=lambda c: (c.order, c.code))
+    options = options or {}
+    return [cls(options.get(cls.code) or options.get(cls.name)) for cls in classes]

@@ -1,0 +1,315 @@
+"""The CloudFormation view of a document: sections, resources by type, the reference graph,
+and helpers that produce edits for common surgery (remove a resource with every reference to
+it, add a parameter, …). Fixers read the template through this class and return edits; they
+never touch text.
+
+Both intrinsic forms read the same here (the readers normalise ``!Ref X`` and ``Ref: X`` to
+``{"Ref": "X"}``); new values are written in the form the file already uses by the renderer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Iterator
+
+from .document import Document
+from .edits import Append, Delete, Edit, EditError, Insert, SetValue
+
+PSEUDO_PREFIX = "AWS::"
+_SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One place where the template points at a logical id (resource, parameter or condition)."""
+
+    path: tuple  # path of the intrinsic (or of the DependsOn/Condition entry)
+    target: str
+    kind: str  # "Ref", "GetAtt", "Sub", "DependsOn", "Condition"
+    attribute: str | None = None
+
+    @property
+    def section(self) -> str:
+        return self.path[0] if self.path else ""
+
+    @property
+    def owner(self) -> str | None:
+        """Logical id of the resource/output/… the reference sits in."""
+        return self.path[1] if len(self.path) > 1 else None
+
+
+def ref(name: str) -> dict:
+    return {"Ref": name}
+
+
+def getatt(name: str, attribute: str) -> dict:
+    return {"Fn::GetAtt": [name, attribute]}
+
+
+def sub(text: str) -> dict:
+    return {"Fn::Sub": text}
+
+
+def ref_target(value: Any) -> str | None:
+    """The logical id that ``value`` names through Ref or Fn::GetAtt, else None."""
+    if isinstance(value, dict) and len(value) == 1:
+        if isinstance(value.get("Ref"), str):
+            return value["Ref"]
+        ga = value.get("Fn::GetAtt")
+        if isinstance(ga, list) and ga and isinstance(ga[0], str):
+            return ga[0]
+        if isinstance(ga, str):
+            return ga.split(".", 1)[0]
+    return None
+
+
+def sub_targets(template_string: str) -> Iterator[tuple[str, str | None]]:
+    """(logical id, attribute) for each ``${X}`` / ``${X.Attr}`` in an Fn::Sub string."""
+    for m in _SUB_VAR.finditer(template_string):
+        name, _, attr = m.group(1).strip().partition(".")
+        yield name, attr or None
+
+
+class Template:
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.data = doc.data if isinstance(doc.data, dict) else {}
+
+    # ----- sections --------------------------------------------------------------------------
+    def section(self, name: str) -> dict:
+        value = self.data.get(name)
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def resources(self) -> dict:
+        return self.section("Resources")
+
+    @property
+    def parameters(self) -> dict:
+        return self.section("Parameters")
+
+    @property
+    def conditions(self) -> dict:
+        return self.section("Conditions")
+
+    @property
+    def outputs(self) -> dict:
+        return self.section("Outputs")
+
+    def resources_of_type(self, *types: str) -> Iterator[tuple[str, dict, dict]]:
+        """(logical id, resource, properties) for each resource of one of ``types``."""
+        for name, res in self.resources.items():
+            if isinstance(res, dict) and res.get("Type") in types:
+                props = res.get("Properties")
+                yield name, res, props if isinstance(props, dict) else {}
+
+    def resource_type(self, name: str) -> str | None:
+        res = self.resources.get(name)
+        return res.get("Type") if isinstance(res, dict) else None
+
+    # ----- references ------------------------------------------------------------------------
+    @cached_property
+    def references(self) -> list[Reference]:
+        out: list[Reference] = []
+        for section in ("Resources", "Outputs", "Conditions", "Rules", "Metadata", "Parameters"):
+            body = self.section(section)
+            for name, entry in body.items():
+                self._collect((section, name), entry, out)
+                if section in ("Resources", "Outputs") and isinstance(entry, dict):
+                    dep = entry.get("DependsOn")
+                    if section == "Resources" and isinstance(dep, str):
+                        out.append(Reference((section, name, "DependsOn"), dep, "DependsOn"))
+                    elif section == "Resources" and isinstance(dep, list):
+                        for i, d in enumerate(dep):
+                            if isinstance(d, str):
+                                out.append(Reference((section, name, "DependsOn", i), d, "DependsOn"))
+                    cond = entry.get("Condition")
+                    if isinstance(cond, str):
+                        out.append(Reference((section, name, "Condition"), cond, "Condition"))
+        return out
+
+    def _collect(self, path: tuple, node: Any, out: list[Reference]) -> None:
+        stack = [(path, node)]
+        while stack:
+            p, n = stack.pop()
+            if isinstance(n, dict):
+                if len(n) == 1:
+                    (k, v), = n.items()
+                    if k == "Ref" and isinstance(v, str):
+                        out.append(Reference(p, v, "Ref"))
+                        continue
+                    if k == "Fn::GetAtt":
+                        t = ref_target(n)
+                        if t:
+                            attr = v[1] if isinstance(v, list) and len(v) > 1 else None
+                            out.append(Reference(p, t, "GetAtt", attr if isinstance(attr, str) else None))
+                    if k == "Fn::Sub":
+                        s = v[0] if isinstance(v, list) and v else v
+                        local = set(v[1]) if isinstance(v, list) and len(v) > 1 and isinstance(v[1], dict) else set()
+                        if isinstance(s, str):
+                            for name, attr in sub_targets(s):
+                                if name not in local:
+                                    out.append(Reference(p, name, "Sub", attr))
+                    if k == "Condition" and isinstance(v, str) and len(p) > 2:
+                        out.append(Reference(p, v, "Condition"))
+                    if k == "Fn::If" and isinstance(v, list) and v and isinstance(v[0], str):
+                        out.append(Reference(p + ("Fn::If", 0), v[0], "Condition"))
+                for k, v in n.items():
+                    if isinstance(v, (dict, list)):
+                        stack.append((p + (k,), v))
+            elif isinstance(n, list):
+                for i, v in enumerate(n):
+                    if isinstance(v, (dict, list)):
+                        stack.append((p + (i,), v))
+
+    def references_to(self, target: str, kinds: tuple[str, ...] | None = None) -> list[Reference]:
+        return [r for r in self.references if r.target == target and (kinds is None or r.kind in kinds)]
+
+    def refers_to(self, value: Any, target: str) -> bool:
+        """True when ``value`` (any data) mentions ``target`` through Ref, GetAtt or Sub."""
+        found: list[Reference] = []
+        self._collect((), value, found)
+        return any(r.target == target for r in found)
+
+    # ----- naming ----------------------------------------------------------------------------
+    def logical_ids(self) -> set[str]:
+        ids: set[str] = set()
+        for section in ("Resources", "Parameters", "Conditions", "Outputs", "Mappings"):
+            ids.update(self.section(section))
+        return ids
+
+    def unique_id(self, base: str, taken: set[str] | None = None) -> str:
+        used = self.logical_ids() | (taken or set())
+        base = re.sub(r"[^A-Za-z0-9]", "", base) or "Resource"
+        if base not in used:
+            return base
+        n = 2
+        while f"{base}{n}" in used:
+            n += 1
+        return f"{base}{n}"
+
+    # ----- edit helpers ----------------------------------------------------------------------
+    def add_entry(self, section: str, name: str, body: Any, after: str | None = None) -> Edit:
+        """Add ``name: body`` to a top-level section, creating the section when it is missing."""
+        if section in self.data and isinstance(self.data[section], dict):
+            return Insert((section,), name, body, after=after)
+        order = ["AWSTemplateFormatVersion", "Description", "Transform", "Metadata", "Parameters", "Rules", "Mappings", "Conditions", "Resources", "Outputs"]
+        before = order[: order.index(section)] if section in order else order
+        anchor = None
+        for key in self.data:
+            if key in before:
+                anchor = key
+        if section in self.data:  # present but null
+            return SetValue((section,), {name: body})
+        return Insert((), section, {name: body}, after=anchor)
+
+    def add_resource(self, name: str, body: dict, after: str | None = None) -> Edit:
+        return self.add_entry("Resources", name, body, after)
+
+    def add_parameter(self, name: str, body: dict) -> Edit:
+        return self.add_entry("Parameters", name, body)
+
+    def add_output(self, name: str, body: dict) -> Edit:
+        return self.add_entry("Outputs", name, body)
+
+    def remove(self, *names: str) -> list[Edit]:
+        """Edits that remove the given resources/parameters with every reference to them.
+
+        DependsOn entries are dropped, Outputs that use a removed id are removed, Conditions and
+        Rules that test a removed parameter are removed (and, in turn, what uses those
+        conditions), and parameters leave the ``AWS::CloudFormation::Interface`` metadata.
+        A reference that cannot be removed without a decision (a property of a resource that
+        stays) raises EditError: the fixer must replace it first, in the same fix.
+        """
+        gone = set(names)
+        edits: list[Edit] = []
+        dead_conditions = self._conditions_using(gone)
+        gone_all = gone | dead_conditions
+        for name in names:
+            section = "Resources" if name in self.resources else "Parameters" if name in self.parameters else None
+            if section is None:
+                raise EditError(f"{name} is neither a resource nor a parameter")
+            edits.append(Delete((section, name)))
+        for cond in sorted(dead_conditions):
+            edits.append(Delete(("Conditions", cond)))
+        dropped_outputs = set()
+        for name, out in self.outputs.items():
+            if any(r.target in gone_all for r in self.references if r.section == "Outputs" and r.owner == name):
+                edits.append(Delete(("Outputs", name)))
+                dropped_outputs.add(name)
+        for rule, body in self.section("Rules").items():
+            if any(r.target in gone_all for r in self.references if r.section == "Rules" and r.owner == rule):
+                edits.append(Delete(("Rules", rule)))
+        # DependsOn lists of resources that stay.
+        for rname, res in self.resources.items():
+            if rname in gone or not isinstance(res, dict):
+                continue
+            dep = res.get("DependsOn")
+            if isinstance(dep, str) and dep in gone:
+                edits.append(Delete(("Resources", rname, "DependsOn")))
+            elif isinstance(dep, list):
+                idx = [i for i, d in enumerate(dep) if d in gone]
+                if idx and len(idx) == len(dep):
+                    edits.append(Delete(("Resources", rname, "DependsOn")))
+                else:
+                    edits.extend(Delete(("Resources", rname, "DependsOn", i)) for i in idx)
+        edits.extend(self._interface_edits(gone))
+        for r in self.references:
+            if r.target not in gone_all or r.kind == "DependsOn":
+                continue
+            if r.owner in gone or r.owner in dead_conditions or r.owner in dropped_outputs:
+                continue
+            if r.section in ("Rules", "Metadata"):
+                continue
+            raise EditError(f"{r.target} is still used at {'/'.join(map(str, r.path))}")
+        return edits
+
+    def _conditions_using(self, gone: set[str]) -> set[str]:
+        dead: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for r in self.references:
+                if r.section == "Conditions" and r.owner not in dead and r.target in gone | dead:
+                    dead.add(r.owner)
+                    changed = True
+        return dead
+
+    def _interface_edits(self, gone: set[str]) -> list[Edit]:
+        meta = self.section("Metadata").get("AWS::CloudFormation::Interface")
+        if not isinstance(meta, dict):
+            return []
+        base = ("Metadata", "AWS::CloudFormation::Interface")
+        edits: list[Edit] = []
+        groups = meta.get("ParameterGroups")
+        if isinstance(groups, list):
+            for gi, group in enumerate(groups):
+                params = group.get("Parameters") if isinstance(group, dict) else None
+                if not isinstance(params, list):
+                    continue
+                idx = [i for i, p in enumerate(params) if p in gone]
+                if idx and len(idx) == len(params):
+                    edits.append(Delete(base + ("ParameterGroups", gi)))
+                else:
+                    edits.extend(Delete(base + ("ParameterGroups", gi, "Parameters", i)) for i in idx)
+        labels = meta.get("ParameterLabels")
+        if isinstance(labels, dict):
+            edits.extend(Delete(base + ("ParameterLabels", p)) for p in labels if p in gone)
+        return edits
+
+    def replace_references(self, target: str, value_for: Any) -> list[Edit]:
+        """SetValue edits replacing each Ref/GetAtt of ``target`` in resources and outputs.
+
+        ``value_for`` is the replacement value, or a callable taking the Reference.
+        References inside Fn::Sub strings are left to the caller.
+        """
+        edits: list[Edit] = []
+        for r in self.references_to(target, ("Ref", "GetAtt")):
+            new = value_for(r) if callable(value_for) else value_for
+            edits.append(SetValue(r.path, new))
+        return edits
+
+
+__all__ = ["Template", "Reference", "ref", "getatt", "sub", "ref_target", "sub_targets", "Append"]

@@ -1,0 +1,1 @@
+"""cfnfix's built-in fixers, one per module. Installed as the package ``cfnfix.fixers``."""
