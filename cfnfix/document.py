@@ -28,6 +28,7 @@ class Style:
     json_indent: str = "  "  # JSON: one level of indentation
     json_colon: str = ": "  # JSON: what stands between a key and its value
     json_inline_scalar_lists: bool = False  # JSON: ["a", "b"] kept on one line
+    json_inline_intrinsics: bool = True  # JSON: {"Ref": "X"} kept on one line
 
 
 def detect_format(text: str, filename: str | None) -> str:
@@ -158,7 +159,13 @@ def _detect_json_style(doc: Document) -> Style:
     units: Counter = Counter()
     colons: Counter = Counter()
     inline = multiline = 0
+    fn_inline = fn_multi = 0
     for n in _walk(doc.root):
+        if isinstance(n, Mapping) and len(n.pairs) == 1 and (n.pairs[0][0].value == "Ref" or str(n.pairs[0][0].value).startswith("Fn::")):
+            if "\n" in text[n.start : n.end]:
+                fn_multi += 1
+            else:
+                fn_inline += 1
         if isinstance(n, Mapping) and n.pairs:
             outer = doc.indent_of_line(n.start)
             k, v = n.pairs[0]
@@ -179,6 +186,7 @@ def _detect_json_style(doc: Document) -> Style:
         json_indent=units.most_common(1)[0][0] if units else "  ",
         json_colon=colon,
         json_inline_scalar_lists=inline > multiline,
+        json_inline_intrinsics=fn_inline >= fn_multi,
     )
 
 

@@ -120,6 +120,13 @@ def yaml_block_sequence(value: list, dash_col: int, style: Style) -> str:
 
 
 # ----- JSON ----------------------------------------------------------------------------------
+def _flat(value: Any) -> bool:
+    """A short list of scalars and simple intrinsics, fine on one line."""
+    if not isinstance(value, list) or len(value) > 4:
+        return False
+    return all(not isinstance(v, (dict, list)) or (_intrinsic(v) and not isinstance(_intrinsic(v)[1], (dict, list))) for v in value)
+
+
 def json_scalar(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -129,6 +136,9 @@ def json_value(value: Any, indent: str, style: Style, multiline: bool = True) ->
     if not multiline:
         return json.dumps(value, ensure_ascii=False, separators=(", ", style.json_colon))
     nl, inner = style.newline, indent + style.json_indent
+    fn = _intrinsic(value)
+    if fn and style.json_inline_intrinsics and (not isinstance(fn[1], (dict, list)) or _flat(fn[1])):
+        return json.dumps(value, ensure_ascii=False, separators=(", ", style.json_colon))
     if isinstance(value, dict):
         if not value:
             return "{}"
