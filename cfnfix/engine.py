@@ -39,6 +39,7 @@ class Change:
     column: int | None = None
     applied: bool = True
     edits: list[Edit] = field(default_factory=list, repr=False)
+    spans: list[tuple[int, int]] = field(default_factory=list, repr=False)  # input lines its edits touch
     step: int = -1  # index into Result.steps
 
     @property
@@ -97,6 +98,10 @@ class Result:
         return self.text != self.original
 
 
+class NotATemplate(TemplateError):
+    """Parseable YAML/JSON that is not a CloudFormation template."""
+
+
 def is_template(data: Any) -> bool:
     return isinstance(data, dict) and ("Resources" in data or "AWSTemplateFormatVersion" in data)
 
@@ -105,9 +110,9 @@ def parse_template(text: str, filename: str = "template.yaml") -> Document:
     doc = Document(text, filename)
     if not isinstance(doc.data, dict):
         kind = "a list" if isinstance(doc.data, list) else "a scalar"
-        raise TemplateError(f"not a CloudFormation template: the document is {kind}, not a mapping", doc.root.line, doc.root.column)
+        raise NotATemplate(f"not a CloudFormation template: the document is {kind}, not a mapping", doc.root.line, doc.root.column)
     if not is_template(doc.data):
-        raise TemplateError("not a CloudFormation template: no Resources or AWSTemplateFormatVersion", 1, 1)
+        raise NotATemplate("not a CloudFormation template: no Resources or AWSTemplateFormatVersion", 1, 1)
     return doc
 
 
@@ -160,6 +165,21 @@ def _conflicts(fix_edits: list[Edit], taken: list[Edit]) -> bool:
             if _touches(edit_paths(e), edit_paths(t)):
                 return True
     return False
+
+
+def _spans(doc: Document, edits: list[Edit]) -> list[tuple[int, int]]:
+    """Line ranges of the input that each edit touches (its nearest existing ancestor)."""
+    out = []
+    for e in edits:
+        p = edit_paths(e)
+        while p and doc.node_at(p) is None:
+            p = p[:-1]
+        node = doc.node_at(p) if p else None
+        if node is not None:
+            key = doc.key_at(p) if isinstance(p[-1], str) else None
+            first = (key or node).line
+            out.append((first, doc.position(node.end)[0]))
+    return out
 
 
 def _location(doc: Document, path: tuple) -> tuple[int, int]:
@@ -242,7 +262,10 @@ def fix_document(
             changes = []
             for fix, safety in accepted:
                 line, col = _location(original_doc, tuple(fix.path))
-                changes.append(Change(fixer.code, fix.message, tuple(fix.path), safety, fixer.summary, line, col, edits=fix.edits, step=step))
+                changes.append(
+                    Change(fixer.code, fix.message, tuple(fix.path), safety, fixer.summary, line, col,
+                           edits=fix.edits, spans=_spans(original_doc, fix.edits), step=step)
+                )
             result.steps.append(Step(doc.data, new_doc.data, changes))
             result.changes.extend(changes)
             doc = new_doc

@@ -1,0 +1,117 @@
+"""The ``cfnfix`` command.
+
+    cfnfix template.yaml            dry run: diff + explanation; exit 1 when a fix would apply
+    cfnfix --write templates/       apply the fixes in place
+    cat t.yaml | cfnfix -           read stdin, write the fixed template to stdout
+
+Exit codes: 0 nothing (left) to fix; 1 fixes available and not written; 2 bad input (a file
+that is not a parseable template, bad options or config); 3 internal error (nothing written).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import InternalError, TemplateError
+
+EXIT_OK, EXIT_FIXABLE, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+PROGRESS_MIN_FILES = 20
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def _list_fixers(ctx: click.Context, _param, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from .registry import all_fixers
+
+    rows = [(f.code, f.safety.value, "on" if f.default else "opt-in", f.summary) for f in all_fixers()]
+    width = max((len(r[0]) for r in rows), default=4)
+    click.echo(f"{'code':{width}}  safety  default  summary")
+    for code, safety, default, summary in rows:
+        click.echo(f"{code:{width}}  {safety:6}  {default:7}  {summary}")
+    ctx.exit(0)
+
+
+def _explain(ctx: click.Context, _param, value: str | None) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from .registry import get_fixer
+
+    cls = get_fixer(value)
+    if cls is None:
+        click.echo(f"cfnfix: no fixer {value!r} (see --list-fixers)", err=True)
+        ctx.exit(EXIT_BAD_INPUT)
+    click.echo(f"# {cls.code} ({cls.name})\n")
+    click.echo(f"{cls.summary}\n")
+    click.echo(f"Safety: {cls.safety.value}. {'On by default' if cls.default else 'Opt-in: enable with --select ' + cls.code}.")
+    if cls.options:
+        click.echo("Options: " + ", ".join(f"{k} (default {v!r})" for k, v in cls.options.items()))
+    click.echo(cls.docs.rstrip())
+    ctx.exit(0)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, allow_dash=True))
+@click.option("-w", "--write", is_flag=True, help="Apply the fixes in place.")
+@click.option("--diff", "diff_only", is_flag=True, help="Print only the unified diff.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True, help="Report format.")
+@click.option("--select", multiple=True, metavar="CODES", help="Run only these fixers (codes or prefixes, comma-separated).")
+@click.option("--extend-select", multiple=True, metavar="CODES", help="Also run these fixers (e.g. opt-in ones).")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Do not run these fixers.")
+@click.option("--safe-only", is_flag=True, default=None, help="Apply only safe fixes; report unsafe ones as available.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Read settings from this file.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option("--list-fixers", is_flag=True, expose_value=False, is_eager=True, callback=_list_fixers, help="List the fixers and exit.")
+@click.option("--explain", metavar="CODE", expose_value=False, is_eager=True, callback=_explain, help="Show a fixer's documentation and exit.")
+@click.version_option(__version__, "--version", prog_name="cfnfix")
+def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only, config_path, quiet):
+    """Fix CloudFormation templates that fail to deploy for known, mechanical reasons.
+
+    PATHS are template files or directories (searched for YAML/JSON templates, honouring
+    .gitignore); "-" reads a template from stdin and writes the fixed one to stdout. Without
+    --write nothing is changed: the diff and an explanation of each fix are printed.
+    """
+    from . import config as config_mod
+
+    try:
+        cfg = config_mod.load_file(config_path) if config_path else config_mod.find(Path.cwd())
+    except config_mod.ConfigError as e:
+        click.echo(f"cfnfix: {e}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    sel = _split(select) if select else cfg.select
+    settings = dict(
+        select=sel,
+        extend_select=_split(extend_select) + cfg.extend_select,
+        ignore=_split(ignore) + cfg.ignore,
+        safe_only=cfg.safe_only if safe_only is None else safe_only,
+        options=cfg.options,
+    )
+    try:
+        from .engine import build_fixers
+
+        fixers = build_fixers(settings["select"], settings["ignore"], settings["extend_select"], settings["options"])
+    except ValueError as e:
+        click.echo(f"cfnfix: {e}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if sel and not fixers and not any(s == "" for s in sel):
+        click.echo(f"cfnfix: --select {','.join(sel)} matches no fixer (see --list-fixers)", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if not paths:
+        click.echo(main.get_usage(click.get_current_context()), err=True)
+        click.echo("cfnfix: give a template, a directory, or - for stdin", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    from .runner import Run
+
+    run = Run(fixers, settings["safe_only"], write, diff_only, fmt, quiet)
+    sys.exit(run.main(list(paths)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

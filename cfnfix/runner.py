@@ -1,0 +1,178 @@
+"""One CLI run over many files: read, fix, report, write; bad files never stop the others."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from .cli import EXIT_BAD_INPUT, EXIT_FIXABLE, EXIT_INTERNAL, EXIT_OK, PROGRESS_MIN_FILES
+from .diff import colorize, unified_diff
+from .engine import NotATemplate, Result, fix_document
+from .errors import InternalError, TemplateError
+from .explain import file_record, render_json, render_markdown, render_text
+from .files import FileChanged, Source, decode, discover, looks_like_template, read_source, write_atomic
+
+
+@dataclass
+class Run:
+    fixers: list
+    safe_only: bool
+    write: bool
+    diff_only: bool
+    fmt: str
+    quiet: bool
+    records: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    internal: int = 0
+    files_fixed: int = 0
+    fixes: int = 0
+    pending: int = 0  # files with fixes not written
+
+    # ----- reporting -------------------------------------------------------------------------
+    def error(self, path: str, e: TemplateError | str, line: int = 1, column: int = 1) -> None:
+        if isinstance(e, TemplateError):
+            message, line, column = e.message, e.line, e.column
+        else:
+            message = e
+        self.errors.append({"path": path, "line": line, "column": column, "message": message})
+        click.echo(f"{path}:{line}:{column}: {message}", err=True)
+
+    def out(self, text: str, err: bool = False) -> None:
+        if text and not self.quiet and self.fmt == "text":
+            click.echo(text, err=err, nl=not text.endswith("\n"))
+
+    # ----- one file --------------------------------------------------------------------------
+    def fix(self, name: str, text: str, explicit: bool) -> Result | None:
+        try:
+            return fix_document(text, name, self.fixers, safe_only=self.safe_only)
+        except NotATemplate as e:
+            if explicit:
+                self.error(name, e)
+            return None
+        except TemplateError as e:
+            self.error(name, e)
+            return None
+        except InternalError as e:
+            self.internal += 1
+            click.echo(f"{name}: internal error, file left unchanged: {e}\nPlease report this at the cfnfix issue tracker with the template.", err=True)
+            return None
+
+    def report(self, name: str, result: Result, stream_err: bool = False) -> None:
+        diff = unified_diff(result, name)
+        if self.fmt in ("json", "markdown"):
+            self.records.append(file_record(result, name, diff))
+            return
+        if diff and not self.quiet:
+            click.echo(colorize(diff) if _tty(stream_err) else diff, err=stream_err, nl=False)
+        if not self.diff_only:
+            text = render_text(result, name)
+            if text:
+                self.out(text + "\n", err=stream_err)
+
+    def one_file(self, path: Path, explicit: bool) -> None:
+        name = str(path)
+        try:
+            source = read_source(path)
+        except TemplateError as e:
+            self.error(name, e)
+            return
+        if not explicit and not looks_like_template(source.text):
+            return
+        result = self.fix(name, source.text, explicit)
+        if result is None:
+            return
+        self.account(result)
+        self.report(name, result)
+        if self.write and result.changed:
+            try:
+                write_atomic(source, result.text)
+                self.files_fixed += 1
+            except FileChanged as e:
+                self.error(name, str(e))
+            except OSError as e:
+                self.error(name, f"cannot write the file: {e.strerror or e}")
+        if (result.changed and not self.write) or result.available:
+            self.pending += 1
+
+    def account(self, result: Result) -> None:
+        self.fixes += len(result.changes)
+
+    def stdin(self) -> None:
+        try:
+            text = decode(sys.stdin.buffer.read(), "<stdin>")
+        except TemplateError as e:
+            self.error("<stdin>", e)
+            return
+        result = self.fix("<stdin>", text, True)
+        if result is None:
+            return
+        self.account(result)
+        if self.diff_only:
+            sys.stdout.write(unified_diff(result, "<stdin>"))
+        else:
+            sys.stdout.buffer.write(result.text.encode("utf-8"))
+            sys.stdout.flush()
+            if self.fmt == "text" and not self.quiet:
+                text = render_text(result, "<stdin>")
+                if text:
+                    click.echo(text, err=True)
+        if self.fmt != "text":
+            self.records.append(file_record(result, "<stdin>"))
+
+    # ----- the whole run ---------------------------------------------------------------------
+    def main(self, paths: list[Path]) -> int:
+        files = []
+        for p in paths:
+            if str(p) == "-":
+                files.append((p, True))
+            else:
+                files.extend(discover([p]))
+        show_progress = not self.quiet and len(files) >= PROGRESS_MIN_FILES and _tty(True) and self.fmt == "text"
+        if show_progress:
+            with click.progressbar(files, label="cfnfix", file=sys.stderr) as bar:
+                for path, explicit in bar:
+                    self._dispatch(path, explicit)
+        else:
+            for path, explicit in files:
+                self._dispatch(path, explicit)
+        if self.fmt == "json":
+            click.echo(render_json(self.records, self.errors), err=self._report_to_err(paths))
+        elif self.fmt == "markdown":
+            click.echo(render_markdown(self.records, self.errors), err=self._report_to_err(paths), nl=False)
+        self.summary()
+        if self.internal:
+            return EXIT_INTERNAL
+        if self.errors:
+            return EXIT_BAD_INPUT
+        return EXIT_FIXABLE if self.pending else EXIT_OK
+
+    def _report_to_err(self, paths: list[Path]) -> bool:
+        return any(str(p) == "-" for p in paths) and not self.diff_only
+
+    def _dispatch(self, path: Path, explicit: bool) -> None:
+        if str(path) == "-":
+            self.stdin()
+        else:
+            self.one_file(path, explicit)
+
+    def summary(self) -> None:
+        if self.quiet or self.fmt != "text":
+            return
+        parts = []
+        if self.write:
+            parts.append(f"fixed {self.files_fixed} file{'s' if self.files_fixed != 1 else ''} ({self.fixes} fixes)")
+        elif self.pending:
+            parts.append(f"{self.pending} file{'s' if self.pending != 1 else ''} would be fixed ({self.fixes} fixes); run with --write to apply")
+        else:
+            parts.append("nothing to fix")
+        if self.errors:
+            parts.append(f"{len(self.errors)} error{'s' if len(self.errors) != 1 else ''}")
+        click.echo("cfnfix: " + "; ".join(parts), err=True)
+
+
+def _tty(err: bool) -> bool:
+    stream = sys.stderr if err else sys.stdout
+    return hasattr(stream, "isatty") and stream.isatty()
