@@ -48,12 +48,9 @@ def _explain(ctx: click.Context, _param, value: str | None) -> None:
     if cls is None:
         click.echo(f"cfnfix: no fixer {value!r} (see --list-fixers)", err=True)
         ctx.exit(EXIT_BAD_INPUT)
-    click.echo(f"# {cls.code} ({cls.name})\n")
-    click.echo(f"{cls.summary}\n")
-    click.echo(f"Safety: {cls.safety.value}. {'On by default' if cls.default else 'Opt-in: enable with --select ' + cls.code}.")
-    if cls.options:
-        click.echo("Options: " + ", ".join(f"{k} (default {v!r})" for k, v in cls.options.items()))
-    click.echo(cls.docs.rstrip())
+    from .fixer_docs import render
+
+    click.echo(render(cls))
     ctx.exit(0)
 
 

@@ -13,6 +13,7 @@ the document as it was before any of them.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -198,7 +199,11 @@ class _Resolver:
             between = self.text[self.text.rfind(",", 0, starts[1]) + 1 : starts[1]]
             return between
         between = self.text[node.start + 1 : starts[0]]
-        return between if between.strip() == "" else " "
+        if "\n" in between:
+            return between
+        tight = re.findall(r",(?=[^\s])", self.text)  # evidence of a minified file
+        spaced = re.findall(r",(?=\s)", self.text)
+        return "" if tight and not spaced else " "
 
     # -- edits
     def set_value(self, path: Path, value: Any, order: int) -> Splice:

@@ -15,7 +15,7 @@ from .errors import TemplateError
 
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", "cdk.out", ".aws-sam"}
-_LOOKS_LIKE_TEMPLATE = re.compile(r'AWSTemplateFormatVersion|^\s*"?Resources"?\s*:', re.M)
+_LOOKS_LIKE_TEMPLATE = re.compile(r'AWSTemplateFormatVersion|^[\s{]*"?Resources"?\s*:', re.M)
 
 
 class FileChanged(Exception):
@@ -114,7 +114,7 @@ class _GitIgnore:
                 lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
             except OSError:
                 return
-            self.specs.append((directory, pathspec.PathSpec.from_lines("gitwildmatch", lines)))
+            self.specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
 
     def ignored(self, path: Path, is_dir: bool) -> bool:
         for base, spec in self.specs:

@@ -1,0 +1,220 @@
+"""The cfnfix command on real files: dry run, --write, formats, selection, bad input, discovery."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cfnfix.cli import main
+
+BROKEN = """AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+Outputs:
+  TopicArn:
+    Value: !Ref Topic
+    Export: {}
+"""
+FIXED = BROKEN.replace("    Export: {}\n", '    Export:\n      Name: !Sub "${AWS::StackName}-TopicArn"\n')
+CLEAN = FIXED
+
+
+def cli(*args, input=None, cwd=None):
+    runner = CliRunner()
+    if cwd:
+        old = os.getcwd()
+        os.chdir(cwd)
+    try:
+        return runner.invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
+    finally:
+        if cwd:
+            os.chdir(old)
+
+
+@pytest.fixture
+def tpl(tmp_path):
+    p = tmp_path / "stack.yaml"
+    p.write_text(BROKEN)
+    return p
+
+
+def test_dry_run_prints_diff_and_explanation_and_changes_nothing(tpl):
+    r = cli(tpl)
+    assert r.exit_code == 1
+    assert f"--- a/{tpl}" in r.output and '+      Name: !Sub "${AWS::StackName}-TopicArn"' in r.output
+    assert "OUT001 Output TopicArn: add Export Name" in r.output
+    assert "why: `Export.Name` is required." in r.output
+    assert tpl.read_text() == BROKEN
+
+
+def test_nothing_to_fix_exits_0(tmp_path):
+    p = tmp_path / "ok.yaml"
+    p.write_text(CLEAN)
+    r = cli(p)
+    assert r.exit_code == 0 and "nothing to fix" in r.output
+
+
+def test_write_applies_in_place_and_keeps_mode(tpl):
+    os.chmod(tpl, 0o640)
+    r = cli("--write", tpl)
+    assert r.exit_code == 0, r.output
+    assert tpl.read_text() == FIXED
+    assert stat.S_IMODE(tpl.stat().st_mode) == 0o640
+    assert not [p for p in tpl.parent.iterdir() if p.name != tpl.name], "temporary file left behind"
+    assert cli(tpl).exit_code == 0  # idempotent
+
+
+def test_diff_only(tpl):
+    r = cli("--diff", tpl)
+    assert r.exit_code == 1
+    assert r.output.startswith(f"--- a/{tpl}") and "why:" not in r.output
+
+
+def test_json_format(tpl):
+    r = cli("--format", "json", tpl)
+    data = json.loads(r.stdout)
+    assert r.exit_code == 1
+    assert data["summary"]["fixes"] == 1 and data["summary"]["files_changed"] == 1
+    change = data["files"][0]["changes"][0]
+    assert change["code"] == "OUT001" and change["safety"] == "safe" and change["path"] == ["Outputs", "TopicArn", "Export"]
+    assert change["details"] == [{"kind": "added", "path": ["Outputs", "TopicArn", "Export", "Name"], "new": {"Fn::Sub": "${AWS::StackName}-TopicArn"}}]
+    assert change["line"] == 8
+
+
+def test_markdown_format(tpl):
+    r = cli("--format", "markdown", tpl)
+    assert r.stdout.startswith("## cfnfix: 1 fix in 1 template(s)")
+    assert f"### `{tpl}`" in r.stdout and "- **OUT001** (safe)" in r.stdout and "```diff" in r.stdout
+
+
+def test_select_and_ignore(tpl):
+    assert cli("--ignore", "OUT", tpl).exit_code == 0
+    assert cli("--select", "OUT001", tpl).exit_code == 1
+    assert cli("--select", "APIGW", tpl).exit_code == 0
+    r = cli("--select", "NOPE999", tpl)
+    assert r.exit_code == 2 and "matches no fixer" in r.output
+
+
+def test_list_fixers_and_explain():
+    r = cli("--list-fixers")
+    assert r.exit_code == 0 and "OUT001" in r.output and "safe" in r.output
+    r = cli("--explain", "OUT001")
+    assert r.exit_code == 0
+    for heading in ("## What it does", "## Why it breaks deploys", "## Example", "## Fix safety"):
+        assert heading in r.output
+    assert cli("--explain", "XX9").exit_code == 2
+
+
+def test_stdin_to_stdout():
+    r = cli("-", input=BROKEN)
+    assert r.exit_code == 0
+    assert r.stdout == FIXED
+
+
+def test_stdin_bad_input():
+    r = cli("-", input="Resources: [\n")
+    assert r.exit_code == 2 and "<stdin>:2:1:" in r.stderr
+
+
+BAD = {
+    "invalid.yaml": ("Resources:\n  A: [1, 2\n", "3:1:"),
+    "dupkey.yaml": ("Resources:\n  A:\n    Type: X\n  A:\n    Type: Y\n", "4:3: duplicate key 'A'"),
+    "dupkey.json": ('{"Resources": {"A": {"Type": "X"},\n "A": {"Type": "Y"}}}', "2:2: duplicate key 'A'"),
+    "invalid.json": ('{"Resources": {"A": 1,}}', "1:23: trailing comma"),
+    "list.yaml": ("- a\n- b\n", "1:1: not a CloudFormation template"),
+    "binary.yaml": ("Resources:\x00\n", "1:11: binary file"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_input_reports_position_exit_2_and_leaves_file(tmp_path, name):
+    text, expected = BAD[name]
+    bad = tmp_path / name
+    bad.write_text(text)
+    good = tmp_path / "good.yaml"
+    good.write_text(BROKEN)
+    r = cli("--write", bad, good)
+    assert r.exit_code == 2
+    assert f"{bad}:{expected}" in r.stderr
+    assert "Traceback" not in r.output
+    assert bad.read_text() == text
+    assert good.read_text() == FIXED  # the other file still got processed
+
+
+def test_non_utf8_reports_position(tmp_path):
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes(b"Resources:\n  A:\n    Type: caf\xe9\n")
+    r = cli(bad)
+    assert r.exit_code == 2 and f"{bad}:3:14: not UTF-8" in r.stderr
+
+
+def test_unreadable_file(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root reads everything")
+    p = tmp_path / "secret.yaml"
+    p.write_text(BROKEN)
+    p.chmod(0)
+    r = cli(p)
+    assert r.exit_code == 2 and "permission denied" in r.stderr
+
+
+def test_directory_discovery_respects_gitignore_and_skips_non_templates(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("build/\n*.generated.yaml\n")
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "stack.yaml").write_text(BROKEN)
+    (tmp_path / "infra" / "stack.json").write_text(json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}, "Outputs": {"O": {"Value": 1, "Export": {}}}}, indent=2))
+    (tmp_path / "infra" / "x.generated.yaml").write_text(BROKEN)
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "stack.yaml").write_text(BROKEN)
+    (tmp_path / "docker-compose.yaml").write_text("services:\n  web:\n    image: nginx\n")
+    (tmp_path / "config.json").write_text('{"Resources": "not at top", "x": [}')  # looks like one, is broken
+    (tmp_path / "package.json").write_text('{"name": "x"}')
+    r = cli("--write", tmp_path)
+    assert (tmp_path / "infra" / "stack.yaml").read_text() == FIXED
+    assert '"Name"' in (tmp_path / "infra" / "stack.json").read_text()
+    assert (tmp_path / "infra" / "x.generated.yaml").read_text() == BROKEN
+    assert (tmp_path / "build" / "stack.yaml").read_text() == BROKEN
+    assert "docker-compose" not in r.output and "package.json" not in r.output
+    assert f"{tmp_path / 'config.json'}:1:" in r.stderr and r.exit_code == 2
+
+
+def test_config_file_and_options(tmp_path, tpl):
+    (tmp_path / "pyproject.toml").write_text('[tool.cfnfix]\nignore = ["OUT001"]\n')
+    assert cli(tpl, cwd=tmp_path).exit_code == 0
+    (tmp_path / ".cfnfix.toml").write_text('select = ["OUT"]\n')
+    assert cli(tpl, cwd=tmp_path).exit_code == 1
+    (tmp_path / ".cfnfix.toml").write_text('selekt = ["OUT"]\n')
+    r = cli(tpl, cwd=tmp_path)
+    assert r.exit_code == 2 and "unknown setting(s) selekt" in r.stderr
+
+
+def test_suppression_comment_and_metadata(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text(BROKEN.replace("  TopicArn:\n", "  TopicArn:  # cfnfix: ignore[OUT001]\n"))
+    assert cli(p).exit_code == 0
+    j = tmp_path / "s.json"
+    j.write_text(json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}},
+                             "Outputs": {"O": {"Value": 1, "Export": {}, "Metadata": {"cfnfix": {"ignore": ["OUT"]}}},
+                                         "P": {"Value": 1, "Export": {}}}}, indent=2))
+    r = cli("--format", "json", j)
+    assert [c["path"][1] for c in json.loads(r.stdout)["files"][0]["changes"]] == ["P"]
+
+
+def test_console_script_runs(tpl):
+    exe = Path(sys.executable).with_name("cfnfix")
+    r = subprocess.run([str(exe), "--diff", str(tpl)], capture_output=True, text=True)
+    assert r.returncode == 1 and "+      Name:" in r.stdout
+
+
+def test_explain_shows_json_version_of_examples():
+    r = cli("--explain", "OUT001")
+    assert "## Example in JSON" in r.output and '"Fn::Sub": "${AWS::StackName}-BucketArn"' in r.output
