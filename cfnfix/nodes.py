@@ -39,7 +39,7 @@ SHORT_TAGS = {
 LONG_TO_SHORT = {v: k for k, v in SHORT_TAGS.items()}
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     start: int
     end: int
@@ -48,13 +48,13 @@ class Node:
     tag: str | None = None  # a CloudFormation short tag such as "!Ref", else None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Scalar(Node):
     value: Any = None  # the resolved Python value (str, int, float, bool, None)
     style: str = ""  # "" plain, "'" or '"' quoted, "|" or ">" block (YAML); '"' or "" for JSON
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Mapping(Node):
     pairs: list[tuple[Scalar, "AnyNode"]] = field(default_factory=list)
     flow: bool = False
@@ -72,7 +72,7 @@ class Mapping(Node):
         return -1
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Sequence(Node):
     items: list["AnyNode"] = field(default_factory=list)
     flow: bool = False

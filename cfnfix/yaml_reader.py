@@ -11,6 +11,11 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+try:
+    from ruamel.yaml.cyaml import CParser
+except ImportError:  # pragma: no cover - ruamel.yaml.clib missing: pure Python only
+    CParser = None
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from .errors import TemplateError
@@ -32,10 +37,28 @@ def _compose(body: str):
     CloudFormation accept. The pure parser gives the same marks, 20-30x slower, so it is only
     the fallback; its error is the one reported when both fail.
     """
-    try:
-        return YAML(typ="safe", pure=False).compose(body)
-    except MarkedYAMLError:
-        return YAML(typ="safe", pure=True).compose(body)
+    if CParser is not None:
+        try:
+            return _FastComposer(body).get_single_node()
+        except MarkedYAMLError:
+            pass
+    return YAML(typ="safe", pure=True).compose(body)
+
+
+if CParser is not None:
+
+    class _FastComposer(CParser):
+        """libyaml's composer without ruamel's Python tag resolver, which costs more than the
+        parse itself: plain scalars are resolved by YAML 1.1 rules in the converter instead."""
+
+        def resolve(self, kind, value, implicit):
+            return None
+
+        def descend_resolver(self, parent, index):
+            pass
+
+        def ascend_resolver(self):
+            pass
 
 
 def read_yaml(text: str) -> tuple[Node, Any]:
@@ -79,7 +102,7 @@ class _Converter:
         tag = rnode.tag
         if tag in SHORT_TAGS:
             return tag
-        if tag is None or tag in _STD_TAGS or tag == "!":
+        if tag is None or tag in _STD_TAGS or tag == "!" or tag == "None":
             return None
         self._fail(rnode, f"unsupported tag {tag!r}: CloudFormation knows only its intrinsic function tags")
 
@@ -112,7 +135,7 @@ class _Converter:
             node = Mapping(start, rnode.end_mark.index + self.offset, line, col, tag=tag, flow=bool(rnode.flow_style))
             data = {}
             for rk, rv in rnode.value:
-                if rk.tag == _STD + "merge":
+                if rk.tag == _STD + "merge" or (rk.value == "<<" and not rk.style):
                     self._fail(rk, "merge keys (<<) are not supported by CloudFormation")
                 if not isinstance(rk, ScalarNode):
                     self._fail(rk, "a mapping key must be a string")
