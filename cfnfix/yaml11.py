@@ -31,12 +31,19 @@ _FLOAT = re.compile(
 _TIMESTAMP = re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt ].*)?$")
 
 
+_SPECIAL_WORDS = frozenset(
+    "null Null NULL yes Yes YES true True TRUE on On ON no No NO false False FALSE off Off OFF".split()
+)
+
+
 def resolve_plain(text: str):
     """The value a plain (unquoted) scalar has under YAML 1.1, as PyYAML's SafeLoader sees it.
 
     Numbers stay as their text when they are not plain decimal, so that comparing the data
     before and after a fix never depends on octal or sexagesimal arithmetic.
     """
+    if text and text[0].isalpha() and text not in _SPECIAL_WORDS:
+        return text  # the common case: a word, never a number, bool or null
     if _NULL.match(text):
         return None
     if _BOOL_TRUE.match(text):

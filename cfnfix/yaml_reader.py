@@ -1,8 +1,14 @@
-"""YAML text → positioned nodes and plain data, through ruamel.yaml's C composer.
+"""YAML text → positioned nodes and plain data, built from the parser's event stream.
 
-The composer (ruamel.yaml.clib) gives every node its start and end marks at several MB/s and
-never constructs Python objects from tags, so ``!!python/object`` is inert here. Plain scalars
-are resolved by YAML 1.1 rules ourselves (see yaml11), not by the composer's YAML 1.2 resolver.
+Events come from libyaml (ruamel.yaml.clib), several MB/s with exact start/end marks. When
+libyaml rejects a file that YAML and CloudFormation accept — it refuses a ':' inside a plain
+scalar in flow context (``Action: [kms:Decrypt]``, ``[!Ref AWS::Region]``) — ruamel.yaml's
+pure-Python parser provides the same events, 20-30x slower, and its error is the one reported
+when both fail.
+
+The tree is built iteratively, so nesting cannot exhaust the Python stack, and nothing is ever
+constructed from a tag: ``!!python/object`` is rejected as an unknown tag, never executed.
+Plain scalars are resolved by YAML 1.1 rules (see yaml11), as CloudFormation reads them.
 """
 
 from __future__ import annotations
@@ -12,164 +18,190 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-try:
-    from ruamel.yaml.cyaml import CParser
-except ImportError:  # pragma: no cover - ruamel.yaml.clib missing: pure Python only
-    CParser = None
-from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
-
 from .errors import TemplateError
 from .nodes import SHORT_TAGS, Mapping, Node, Scalar, Sequence, intrinsic_value
 from .yaml11 import resolve_plain
+
+try:
+    from ruamel.yaml.cyaml import CParser
+except ImportError:  # pragma: no cover - without ruamel.yaml.clib: pure Python only
+    CParser = None
 
 MAX_DEPTH = 200
 # Anchors and aliases can make a small file stand for a huge tree ("billion laughs").
 MAX_EXPANDED_NODES = 2_000_000
 _STD = "tag:yaml.org,2002:"
-_STD_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary", "omap", "set", "merge", "value")}
+_STD_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary")}
 
 
-def _compose(body: str):
-    """Compose with libyaml (fast); on failure, with ruamel's pure-Python parser.
-
-    The libyaml bundled with ruamel.yaml.clib rejects a ':' inside a plain scalar in flow
-    context (``Action: [kms:Decrypt]``, ``[!Ref AWS::Region]``), which PyYAML, cfn-lint and
-    CloudFormation accept. The pure parser gives the same marks, 20-30x slower, so it is only
-    the fallback; its error is the one reported when both fail.
-    """
-    if CParser is not None:
-        try:
-            return _FastComposer(body).get_single_node()
-        except MarkedYAMLError:
-            pass
-    return YAML(typ="safe", pure=True).compose(body)
+def _c_events(body: str):
+    return CParser(body).get_event
 
 
-if CParser is not None:
-
-    class _FastComposer(CParser):
-        """libyaml's composer without ruamel's Python tag resolver, which costs more than the
-        parse itself: plain scalars are resolved by YAML 1.1 rules in the converter instead."""
-
-        def resolve(self, kind, value, implicit):
-            return None
-
-        def descend_resolver(self, parent, index):
-            pass
-
-        def ascend_resolver(self):
-            pass
+def _pure_events(body: str):
+    return iter(YAML(typ="safe", pure=True).parse(body)).__next__
 
 
 def read_yaml(text: str) -> tuple[Node, Any]:
     """Parse ``text`` (BOM allowed) into (root node, data). Raises TemplateError."""
     offset = 1 if text.startswith("\ufeff") else 0
     body = text[offset:]
-    try:
-        root = _compose(body)
-    except MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        msg = (e.problem or e.context or "invalid YAML").strip()
-        if e.context and e.problem:
-            msg = f"{e.problem} ({e.context})"
-        raise TemplateError(msg, (mark.line + 1) if mark else 1, (mark.column + 1) if mark else 1) from None
-    except RecursionError:
-        raise TemplateError(f"nesting deeper than {MAX_DEPTH} levels", 1, 1) from None
-    except (YAMLError, ValueError, UnicodeError) as e:
-        raise TemplateError(f"invalid YAML: {e}", 1, 1) from None
-    if root is None:
-        raise TemplateError("empty document: not a CloudFormation template", 1, 1)
-    return _Converter(body, offset).convert(root)
+    sources = ([_c_events] if CParser is not None else []) + [_pure_events]
+    for i, source in enumerate(sources):
+        try:
+            return _Builder(body, offset).build(source(body))
+        except MarkedYAMLError as e:
+            if i + 1 < len(sources):
+                continue
+            raise _template_error(e) from None
+        except (YAMLError, ValueError, UnicodeError) as e:
+            raise TemplateError(f"invalid YAML: {e}", 1, 1) from None
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-class _Converter:
+def _template_error(e: MarkedYAMLError) -> TemplateError:
+    mark = e.problem_mark or e.context_mark
+    msg = (e.problem or e.context or "invalid YAML").strip()
+    if e.context and e.problem:
+        msg = f"{e.problem} ({e.context})"
+    return TemplateError(msg, (mark.line + 1) if mark else 1, (mark.column + 1) if mark else 1)
+
+
+class _Frame:
+    __slots__ = ("node", "data", "key", "anchor", "size", "rtag", "keys")
+
+    def __init__(self, node, data, anchor, rtag):
+        self.node, self.data, self.anchor, self.rtag = node, data, anchor, rtag
+        self.key = None
+        self.size = 1
+        self.keys = set()
+
+
+class _Builder:
     def __init__(self, text: str, offset: int):
         self.text = text
         self.offset = offset
-        self.nodes: dict[int, Node] = {}
-        self.datas: dict[int, Any] = {}
-        self.sizes: dict[int, int] = {}
+        self.anchors: dict[str, tuple[Node, Any, int]] = {}
         self.expanded = 0
 
-    def convert(self, root) -> tuple[Node, Any]:
-        return self._node(root, 0)
+    def fail(self, mark, message: str):
+        raise TemplateError(message, mark.line + 1, mark.column + 1)
 
-    def _fail(self, rnode, message: str):
-        m = rnode.start_mark
-        raise TemplateError(message, m.line + 1, m.column + 1)
-
-    def _tag(self, rnode) -> str | None:
-        tag = rnode.tag
+    def tag(self, event) -> str | None:
+        tag = event.tag
+        if tag is None or tag == "!":
+            return None
+        if not isinstance(tag, str):
+            tag = str(getattr(tag, "value", tag))
         if tag in SHORT_TAGS:
             return tag
-        if tag is None or tag in _STD_TAGS or tag == "!" or tag == "None":
+        if tag in _STD_TAGS:
             return None
-        self._fail(rnode, f"unsupported tag {tag!r}: CloudFormation knows only its intrinsic function tags")
+        self.fail(event.start_mark, f"unsupported tag {tag!r}: CloudFormation knows only its intrinsic function tags")
 
-    def _node(self, rnode, depth: int) -> tuple[Node, Any]:
-        key = id(rnode)
-        if key in self.nodes:  # an alias: the same node again
-            self.expanded += self.sizes[key]
-            if self.expanded > MAX_EXPANDED_NODES:
-                self._fail(rnode, "aliases expand to more than 2,000,000 nodes (a 'billion laughs' document?)")
-            return self.nodes[key], self.datas[key]
-        if depth > MAX_DEPTH:
-            self._fail(rnode, f"nesting deeper than {MAX_DEPTH} levels")
-        before = self.expanded
-        tag = self._tag(rnode)
-        sm = rnode.start_mark
-        start, line, col = sm.index + self.offset, sm.line + 1, sm.column + 1
-        if isinstance(rnode, ScalarNode):
-            style = rnode.style or ""
-            end = rnode.end_mark.index + self.offset
-            if style in ("|", ">"):
-                end = start + len(self.text[start - self.offset : end - self.offset].rstrip(" \t\r\n"))
-            value = rnode.value
-            explicit = self.text.startswith("!", start - self.offset)
-            data = resolve_plain(value) if style == "" and not explicit else value
-            node = Scalar(start, end, line, col, tag=tag, value=data, style=style)
-            if tag:
-                data = intrinsic_value(tag, value)
-            self.expanded += 1
-        elif isinstance(rnode, MappingNode):
-            node = Mapping(start, rnode.end_mark.index + self.offset, line, col, tag=tag, flow=bool(rnode.flow_style))
-            data = {}
-            for rk, rv in rnode.value:
-                if rk.tag == _STD + "merge" or (rk.value == "<<" and not rk.style):
-                    self._fail(rk, "merge keys (<<) are not supported by CloudFormation")
-                if not isinstance(rk, ScalarNode):
-                    self._fail(rk, "a mapping key must be a string")
-                k, _ = self._node(rk, depth + 1)
-                k.value = rk.value
-                if rk.value in data:
-                    self._fail(rk, f"duplicate key {rk.value!r}")
-                v, vd = self._node(rv, depth + 1)
-                node.pairs.append((k, v))
-                data[rk.value] = vd
-            if not node.flow:
-                last = node.pairs[-1][1] if node.pairs else None
-                node.end = last.end if last is not None else node.start
-            if tag:
-                data = intrinsic_value(tag, data)
-            self.expanded += 1
-        elif isinstance(rnode, SequenceNode):
-            node = Sequence(start, rnode.end_mark.index + self.offset, line, col, tag=tag, flow=bool(rnode.flow_style))
-            data = []
-            for ri in rnode.value:
-                v, vd = self._node(ri, depth + 1)
-                node.items.append(v)
-                data.append(vd)
-            if not node.flow and node.items:
-                node.end = node.items[-1].end
-            if tag:
-                data = intrinsic_value(tag, data)
-            self.expanded += 1
-        else:  # pragma: no cover - the composer makes only these three
-            self._fail(rnode, "unexpected YAML node")
+    def build(self, next_event) -> tuple[Node, Any]:
+        """Build from a callable returning one parser event per call, until the stream ends."""
+        off = self.offset
+        stack: list[_Frame] = []
+        root = None
+        documents = 0
+        while True:
+            ev = next_event()
+            kind = type(ev).__name__
+            if kind == "StreamEndEvent":
+                break
+            if kind == "ScalarEvent":
+                tag = self.tag(ev)
+                sm = ev.start_mark
+                start = sm.index + off
+                end = ev.end_mark.index + off
+                style = ev.style or ""
+                if style in ("|", ">"):
+                    end = start + len(self.text[start - off : end - off].rstrip(" \t\r\n"))
+                value = ev.value
+                data = resolve_plain(value) if not style and ev.tag is None else value
+                node = Scalar(start, end, sm.line + 1, sm.column + 1, tag, data, style)
+                if tag:
+                    data = intrinsic_value(tag, value)
+                if ev.anchor:
+                    self.anchors[ev.anchor] = (node, data, 1)
+                self.expanded += 1
+                root = self.attach(stack, node, data, 1, ev) or root
+            elif kind in ("MappingStartEvent", "SequenceStartEvent"):
+                if len(stack) >= MAX_DEPTH:
+                    self.fail(ev.start_mark, f"nesting deeper than {MAX_DEPTH} levels")
+                tag = self.tag(ev)
+                sm = ev.start_mark
+                flow = bool(ev.flow_style)
+                if kind == "MappingStartEvent":
+                    node, data = Mapping(sm.index + off, sm.index + off, sm.line + 1, sm.column + 1, tag, [], flow), {}
+                else:
+                    node, data = Sequence(sm.index + off, sm.index + off, sm.line + 1, sm.column + 1, tag, [], flow), []
+                stack.append(_Frame(node, data, ev.anchor, tag))
+            elif kind in ("MappingEndEvent", "SequenceEndEvent"):
+                frame = stack.pop()
+                node, data = frame.node, frame.data
+                if isinstance(node, Mapping) and frame.key is not None:
+                    self.fail(ev.start_mark, "mapping key without a value")
+                if node.flow:
+                    node.end = ev.end_mark.index + off
+                else:
+                    children = node.pairs if isinstance(node, Mapping) else node.items
+                    if children:
+                        last = children[-1]
+                        node.end = (last[1] if isinstance(node, Mapping) else last).end
+                if frame.rtag:
+                    data = intrinsic_value(frame.rtag, data)
+                if frame.anchor:
+                    self.anchors[frame.anchor] = (node, data, frame.size)
+                self.expanded += 1
+                root = self.attach(stack, node, data, frame.size, ev) or root
+            elif kind == "AliasEvent":
+                if ev.anchor not in self.anchors:
+                    self.fail(ev.start_mark, f"unknown alias *{ev.anchor}")
+                node, data, size = self.anchors[ev.anchor]
+                self.expanded += size
+                if self.expanded > MAX_EXPANDED_NODES:
+                    self.fail(ev.start_mark, "aliases expand to more than 2,000,000 nodes (a 'billion laughs' document?)")
+                root = self.attach(stack, node, data, size, ev) or root
+            elif kind == "DocumentStartEvent":
+                documents += 1
+                if documents > 1:
+                    self.fail(ev.start_mark, "more than one YAML document in the file: a template is one document")
+        if root is None:
+            raise TemplateError("empty document: not a CloudFormation template", 1, 1)
+        return root
+
+    def attach(self, stack: list[_Frame], node: Node, data: Any, size: int, ev):
         if self.expanded > MAX_EXPANDED_NODES:
-            self._fail(rnode, "aliases expand to more than 2,000,000 nodes (a 'billion laughs' document?)")
-        self.nodes[key] = node
-        self.datas[key] = data
-        self.sizes[key] = self.expanded - before
-        return node, data
+            self.fail(ev.start_mark, "aliases expand to more than 2,000,000 nodes (a 'billion laughs' document?)")
+        if not stack:
+            return (node, data)
+        frame = stack[-1]
+        frame.size += size
+        parent = frame.node
+        if isinstance(parent, Sequence):
+            parent.items.append(node)
+            frame.data.append(data)
+            return None
+        if frame.key is None:
+            if not isinstance(node, Scalar):
+                self.fail(ev.start_mark, "a mapping key must be a string")
+            raw = node.value if node.style else self._raw(node)
+            if raw == "<<" and not node.style:
+                self.fail(ev.start_mark, "merge keys (<<) are not supported by CloudFormation")
+            if raw in frame.keys:
+                self.fail(ev.start_mark, f"duplicate key {raw!r}")
+            frame.keys.add(raw)
+            node.value = raw
+            frame.key = node
+            return None
+        key = frame.key
+        frame.key = None
+        parent.pairs.append((key, node))
+        frame.data[key.value] = data
+        return None
 
+    def _raw(self, node: Scalar) -> str:
+        """A plain key as written: ``on:`` is the key "on", not True."""
+        return self.text[node.start - self.offset : node.end - self.offset] if not isinstance(node.value, str) else node.value
