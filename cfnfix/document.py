@@ -83,12 +83,28 @@ class Document:
 
     # ----- lookup ----------------------------------------------------------------------------
     def node_at(self, path: tuple) -> AnyNode | None:
+        """The node for a data path. A short-tagged node (``!Sub [...]``) stands for the
+        mapping ``{"Fn::Sub": [...]}``: the step "Fn::Sub" stays on the same node."""
         node = self.root
+        unwrapped = False
         for step in path:
+            if node.tag and not unwrapped and step == SHORT_TAGS[node.tag]:
+                unwrapped = True
+                continue
+            if node.tag and not unwrapped:
+                return None
             node = child(node, step)
+            unwrapped = False
             if node is None:
                 return None
         return node
+
+    def is_tag_step(self, path: tuple) -> bool:
+        """True when the last step of ``path`` is the function name of a short-tagged node."""
+        if not path:
+            return False
+        parent = self.node_at(path[:-1])
+        return parent is not None and parent.tag is not None and SHORT_TAGS[parent.tag] == path[-1] and self.node_at(path) is parent
 
     def key_at(self, path: tuple) -> Scalar | None:
         parent = self.node_at(path[:-1])

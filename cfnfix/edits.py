@@ -170,7 +170,7 @@ class _Resolver:
 
     # -- helpers
     def _is_block(self, node: AnyNode) -> bool:
-        return self.yaml and not getattr(node, "flow", True) and node.tag is None
+        return self.yaml and not getattr(node, "flow", True)
 
     def _first_on_line(self, offset: int) -> bool:
         return not self.text[self.doc.line_start(offset) : offset].strip()
@@ -209,6 +209,8 @@ class _Resolver:
     def set_value(self, path: Path, value: Any, order: int) -> Splice:
         if not path:
             raise EditError("cannot replace the whole template")
+        if self.doc.is_tag_step(path):  # the argument of !Fn: write the whole function again
+            return self.set_value(path[:-1], {path[-1]: value}, order)
         node = self.node(path)
         parent = self.node(path[:-1])
         if isinstance(parent, Mapping) and self._is_block(parent):
@@ -328,8 +330,37 @@ def _fail(message: str):
     raise EditError(message)
 
 
+def _merge_deletes(doc: Document, edits: list[Edit]) -> list[Edit]:
+    """Deletes that together empty a collection become one SetValue to ``{}`` / ``[]``, so the
+    text says what the data says (a YAML key with nothing under it would read as null)."""
+    groups: dict[tuple, set] = {}
+    for e in edits:
+        if isinstance(e, Delete) and e.path:
+            groups.setdefault(tuple(e.path[:-1]), set()).add(e.path[-1])
+    emptied = {}
+    for parent, steps in groups.items():
+        node = doc.node_at(parent)
+        if isinstance(node, Mapping) and len(steps) == len(node.pairs) > 1:
+            emptied[parent] = {}
+        elif isinstance(node, Sequence) and len(steps) == len(node.items) > 1:
+            emptied[parent] = []
+    if not emptied:
+        return edits
+    out, done = [], set()
+    for e in edits:
+        parent = tuple(e.path[:-1]) if isinstance(e, Delete) and e.path else None
+        if parent in emptied:
+            if parent not in done:
+                done.add(parent)
+                out.append(SetValue(parent, emptied[parent]))
+            continue
+        out.append(e)
+    return out
+
+
 def resolve(doc: Document, edits: list[Edit]) -> list[Splice]:
     """Turn edits into non-overlapping splices of ``doc.text``; raise EditError on a clash."""
+    edits = _merge_deletes(doc, edits)
     r = _Resolver(doc)
     splices = [s for i, e in enumerate(edits) for s in r.resolve(e, i)]
     splices.sort(key=lambda s: (s.start, s.end, s.order))

@@ -14,7 +14,7 @@ from bisect import bisect_right
 from typing import Any
 
 from .errors import TemplateError
-from .nodes import Mapping, Node, Scalar, Sequence
+from .nodes import Mapping, Node, Scalar, Sequence, normalize
 
 MAX_DEPTH = 200
 
@@ -117,6 +117,8 @@ class _Reader:
                 self.pos += 1
                 node.end = self.pos
                 stack.pop()
+                if isinstance(data, dict) and len(data) == 1 and isinstance(data.get("Fn::GetAtt"), str):
+                    data = normalize(data)  # "A.B" reads as [A, B], as in YAML's !GetAtt A.B
                 done = (node, data)
                 if not stack:
                     return done

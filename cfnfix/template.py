@@ -214,15 +214,19 @@ class Template:
     def add_output(self, name: str, body: dict) -> Edit:
         return self.add_entry("Outputs", name, body)
 
-    def remove(self, *names: str) -> list[Edit]:
+    def remove(self, *names: str, handled: list[Edit] = ()) -> list[Edit]:
         """Edits that remove the given resources/parameters with every reference to them.
 
         DependsOn entries are dropped, Outputs that use a removed id are removed, Conditions and
         Rules that test a removed parameter are removed (and, in turn, what uses those
         conditions), and parameters leave the ``AWS::CloudFormation::Interface`` metadata.
         A reference that cannot be removed without a decision (a property of a resource that
-        stays) raises EditError: the fixer must replace it first, in the same fix.
+        stays) raises EditError, unless the caller's own ``handled`` edits (made in the same fix)
+        replace that place.
         """
+        from .edits import edit_paths
+
+        covered = [edit_paths(e) for e in handled]
         gone = set(names)
         edits: list[Edit] = []
         dead_conditions = self._conditions_using(gone)
@@ -263,8 +267,20 @@ class Template:
                 continue
             if r.section in ("Rules", "Metadata"):
                 continue
+            if any(r.path[: len(c)] == c for c in covered):
+                continue
             raise EditError(f"{r.target} is still used at {'/'.join(map(str, r.path))}")
-        return edits
+        return self._drop_emptied_sections(edits)
+
+    def _drop_emptied_sections(self, edits: list[Edit]) -> list[Edit]:
+        """A top-level section whose every entry is deleted goes as a whole."""
+        out = list(edits)
+        for section in ("Parameters", "Conditions", "Rules", "Outputs"):
+            body = self.section(section)
+            gone = {e.path[1] for e in out if isinstance(e, Delete) and len(e.path) == 2 and e.path[0] == section}
+            if body and gone >= set(body):
+                out = [e for e in out if not (len(e.path) >= 2 and e.path[0] == section)] + [Delete((section,))]
+        return out
 
     def _conditions_using(self, gone: set[str]) -> set[str]:
         dead: set[str] = set()
@@ -307,6 +323,8 @@ class Template:
         """
         edits: list[Edit] = []
         for r in self.references_to(target, ("Ref", "GetAtt")):
+            if r.section not in ("Resources", "Outputs"):
+                continue
             new = value_for(r) if callable(value_for) else value_for
             edits.append(SetValue(r.path, new))
         return edits

@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import TemplateError
-from .nodes import SHORT_TAGS, Mapping, Node, Scalar, Sequence, intrinsic_value
+from .nodes import SHORT_TAGS, Mapping, Node, Scalar, Sequence, intrinsic_value, normalize
 from .yaml11 import resolve_plain
 
 try:
@@ -152,6 +152,8 @@ class _Builder:
                         node.end = (last[1] if isinstance(node, Mapping) else last).end
                 if frame.rtag:
                     data = intrinsic_value(frame.rtag, data)
+                elif isinstance(data, dict) and len(data) == 1 and isinstance(data.get("Fn::GetAtt"), str):
+                    data = normalize(data)
                 if frame.anchor:
                     self.anchors[frame.anchor] = (node, data, frame.size)
                 self.expanded += 1
