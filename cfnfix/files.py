@@ -72,6 +72,9 @@ def write_atomic(source: Source, text: str) -> None:
     """
     path = source.path
     target = Path(os.path.realpath(path))
+    st = source.stat or target.stat()
+    if not st.st_mode & 0o222:
+        raise PermissionError(13, "the file is read-only; not written")
     data = text.encode("utf-8")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".cfnfix.tmp", dir=target.parent)
     try:
@@ -79,7 +82,6 @@ def write_atomic(source: Source, text: str) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        st = source.stat or target.stat()
         os.chmod(tmp, stat.S_IMODE(st.st_mode))
         if hasattr(os, "chown"):
             try:
