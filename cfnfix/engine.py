@@ -199,10 +199,17 @@ def fix_document(
     fixers: Iterable[Fixer] = (),
     safe_only: bool = False,
 ) -> Result:
-    doc = parse_template(text, filename)
-    original_doc = doc
     fixers = list(fixers)
-    result = Result(original=text, text=text, filename=filename, format=doc.format)
+    repairs: list[Change] = []
+    try:
+        doc = parse_template(text, filename)
+    except NotATemplate:
+        raise
+    except TemplateError as error:
+        doc, repairs = _repair_text(text, filename, fixers, error, safe_only)
+    original_doc = doc
+    result = Result(original=text, text=doc.text, filename=filename, format=doc.format)
+    result.changes.extend(repairs)
     if not fixers:
         return result
     seen_findings: set[tuple] = set()
@@ -278,6 +285,34 @@ def fix_document(
     result.changes.sort(key=lambda c: c.safety is not Safety.UNSAFE)
     result.available.sort(key=lambda c: c.safety is not Safety.UNSAFE)
     return result
+
+
+def _repair_text(text: str, filename: str, fixers: list[Fixer], error: TemplateError, safe_only: bool):
+    """Let text-level fixers repair a template that does not parse; re-raise ``error`` if none can."""
+    from .document import detect_format
+    from .fixer import TextFixer
+
+    fmt = detect_format(text, filename)
+    for fixer in fixers:
+        if not isinstance(fixer, TextFixer) or fmt not in fixer.formats:
+            continue
+        if safe_only and fixer.safety is Safety.UNSAFE:
+            continue
+        repaired = fixer.repair(text)
+        if repaired is None:
+            continue
+        new_text, spots = repaired
+        try:
+            doc = parse_template(new_text, filename)
+        except TemplateError:
+            continue
+        changes = []
+        for offset, message in spots:
+            line = text.count("\n", 0, offset) + 1
+            col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+            changes.append(Change(fixer.code, message, (), fixer.safety, fixer.summary, line, col, spans=[(line, line)]))
+        return doc, changes
+    raise error
 
 
 def _explain_mismatch(intended: Any, actual: Any) -> str:

@@ -10,12 +10,15 @@ class TemplateError(Exception):
     ``path:line:col: message`` the way compilers do.
     """
 
-    def __init__(self, message: str, line: int = 1, column: int = 1, filename: str | None = None):
+    def __init__(self, message: str, line: int = 1, column: int = 1, filename: str | None = None,
+                 kind: str | None = None, offset: int | None = None):
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
         self.filename = filename
+        self.kind = kind  # machine-readable reason, where the reader knows one ("trailing-comma", …)
+        self.offset = offset  # text offset of the problem, where known
 
     def __str__(self) -> str:
         where = f"{self.filename}:" if self.filename else ""

@@ -64,6 +64,23 @@ class Fixer:
         raise NotImplementedError
 
 
+class TextFixer(Fixer):
+    """A fixer for text that does not parse yet (e.g. JSON with a trailing comma).
+
+    The engine calls ``repair`` only when the template fails to parse; it returns the repaired
+    text and, per repair, (offset in the original text, message) — or None when it cannot
+    repair with certainty. The repaired text then goes through the other fixers.
+    """
+
+    formats: ClassVar[tuple[str, ...]] = ("json",)
+
+    def repair(self, text: str) -> tuple[str, list[tuple[int, str]]] | None:  # pragma: no cover
+        raise NotImplementedError
+
+    def run(self, template: Template) -> Iterable[Finding]:
+        return ()
+
+
 @dataclass
 class FixerInfo:
     """What the CLI lists about a fixer."""

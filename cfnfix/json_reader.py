@@ -34,9 +34,10 @@ class _Reader:
         line = bisect_right(self.line_starts, pos)
         return line, pos - self.line_starts[line - 1] + 1
 
-    def fail(self, message: str, pos: int | None = None):
-        line, col = self.where(self.pos if pos is None else pos)
-        raise TemplateError(message, line, col)
+    def fail(self, message: str, pos: int | None = None, kind: str | None = None):
+        pos = self.pos if pos is None else pos
+        line, col = self.where(pos)
+        raise TemplateError(message, line, col, kind=kind, offset=pos)
 
     def skip_ws(self) -> None:
         self.pos = _WS.match(self.text, self.pos).end()
@@ -70,7 +71,7 @@ class _Reader:
                     style = ""
                     break
             else:
-                self.fail(f"expected a value, found {self.describe()}")
+                self.fail(f"expected a value, found {self.describe()}", kind="expected-value")
         self.pos = m.end()
         return Scalar(pos, m.end(), line, col, value=value, style=style), value
 
@@ -126,15 +127,15 @@ class _Reader:
                 continue
             if not empty:
                 if ch != ",":
-                    self.fail(f"expected ',' or {closer!r}, found {self.describe()}")
+                    self.fail(f"expected ',' or {closer!r}, found {self.describe()}", kind="missing-comma")
                 self.pos += 1
                 self.skip_ws()
                 ch = text[self.pos] if self.pos < len(text) else ""
                 if ch == closer:
-                    self.fail(f"trailing comma before {closer!r}")
+                    self.fail(f"trailing comma before {closer!r}", kind="trailing-comma")
             if isinstance(node, Mapping):
                 if ch != '"':
-                    self.fail(f"expected a string key, found {self.describe()}")
+                    self.fail(f"expected a string key, found {self.describe()}", kind="expected-key")
                 key, kdata = self.scalar()
                 if kdata in data:
                     self.fail(f"duplicate key {kdata!r}", key.start)

@@ -3,7 +3,8 @@
 A case holds ``input.yaml`` (or ``.json``), ``expected.yaml`` (the whole expected output; the
 same bytes as the input when the fixer must leave it alone), ``explanation.txt`` (the expected
 text explanation) and optionally ``case.toml`` with ``select``, ``safe_only`` and ``options``
-(a table per fixer code). Set ``CFNFIX_UPDATE_GOLDEN=1`` to rewrite expected files from the
+(a table per fixer code). A case whose input must be rejected holds ``error.txt``
+(``line:col: message``) instead of expected output and explanation. Set ``CFNFIX_UPDATE_GOLDEN=1`` to rewrite expected files from the
 current output — then read every changed file before committing it.
 """
 

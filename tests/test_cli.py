@@ -128,7 +128,7 @@ BAD = {
     "invalid.yaml": ("Resources:\n  A: [1, 2\n", "3:1:"),
     "dupkey.yaml": ("Resources:\n  A:\n    Type: X\n  A:\n    Type: Y\n", "4:3: duplicate key 'A'"),
     "dupkey.json": ('{"Resources": {"A": {"Type": "X"},\n "A": {"Type": "Y"}}}', "2:2: duplicate key 'A'"),
-    "invalid.json": ('{"Resources": {"A": 1,}}', "1:23: trailing comma"),
+    "invalid.json": ('{"Resources": {"A": 1 2}}', "1:23: expected ',' or '}'"),
     "list.yaml": ("- a\n- b\n", "1:1: not a CloudFormation template"),
     "binary.yaml": ("Resources:\x00\n", "1:11: binary file"),
 }

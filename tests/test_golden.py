@@ -11,6 +11,14 @@ CASES = cases()
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_golden(case):
+    error_file = case.dir / "error.txt"
+    if error_file.exists() or (UPDATE and not case.expected.exists()):
+        with pytest.raises(cfnfix.TemplateError) as e:
+            run(case)
+        if UPDATE:
+            write(error_file, str(e.value) + "\n")
+        assert str(e.value) + "\n" == read(error_file)
+        return
     text, result, explanation = run(case)
     if UPDATE:
         write(case.expected, result.text)
@@ -32,8 +40,14 @@ def test_every_fixer_has_golden_cases():
 
 
 def test_each_golden_code_has_yaml_and_json():
+    from cfnfix.registry import get_fixer
+
     by_code = {}
     for c in CASES:
         by_code.setdefault(c.code, set()).add(c.input.suffix)
-    lacking = {code: s for code, s in by_code.items() if not {".yaml", ".json"} <= s}
+    lacking = {}
+    for code, have in by_code.items():
+        formats = getattr(get_fixer(code), "formats", ("yaml", "json"))
+        if not {"." + f for f in formats} <= have:
+            lacking[code] = have
     assert not lacking, f"golden cases need both YAML and JSON inputs: {lacking}"
