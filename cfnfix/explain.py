@@ -16,7 +16,7 @@ from typing import Any
 from .engine import Change, Result
 from .fixer import Safety
 from .registry import get_fixer
-from .edits import edit_paths
+from .edits import apply_to_data
 
 MAX_VALUE = 100
 
@@ -48,36 +48,30 @@ _KINDS = {
 
 
 def details(result: Result) -> dict[int, list[Detail]]:
-    """Details per change (keyed by ``id(change)``), from deepdiff over each step."""
+    """Details per change (keyed by ``id(change)``).
+
+    Each fix's own edits are applied to the data of the batch it belonged to and deepdiff
+    compares the two, so every detail belongs to exactly the fix that made it — even when two
+    fixes append to the same list.
+    """
     from deepdiff import DeepDiff
 
-    out: dict[int, list[Detail]] = {id(c): [] for c in result.changes}
-    for step in result.steps:
-        diff = DeepDiff(step.before, step.after, view="tree", verbose_level=2)
-        for kind, levels in diff.items():
-            if kind not in _KINDS:
-                continue
-            for level in levels:
-                path = tuple(level.path(output_format="list"))
-                old = None if _KINDS[kind] == "added" else level.t1
-                new = None if _KINDS[kind] == "removed" else level.t2
-                owner = _owner(step.changes, path)
-                if owner is not None:
-                    out[id(owner)].append(Detail(_KINDS[kind], path, old, new))
-    for lst in out.values():
-        lst.sort(key=lambda d: [str(p) for p in d.path])
+    out: dict[int, list[Detail]] = {}
+    for c in result.changes:
+        found: list[Detail] = []
+        if 0 <= c.step < len(result.steps):
+            before = result.steps[c.step].before
+            diff = DeepDiff(before, apply_to_data(before, c.edits), view="tree", verbose_level=2)
+            for kind, levels in diff.items():
+                if kind not in _KINDS:
+                    continue
+                for level in levels:
+                    old = None if _KINDS[kind] == "added" else level.t1
+                    new = None if _KINDS[kind] == "removed" else level.t2
+                    found.append(Detail(_KINDS[kind], tuple(level.path(output_format="list")), old, new))
+        found.sort(key=lambda d: [str(p) for p in d.path])
+        out[id(c)] = found
     return out
-
-
-def _owner(changes: list[Change], path: tuple) -> Change | None:
-    best, best_len = None, -1
-    for c in changes:
-        for e in c.edits:
-            p = edit_paths(e)
-            n = min(len(p), len(path))
-            if p[:n] == path[:n] and n > best_len:
-                best, best_len = c, n
-    return best
 
 
 def why(code: str) -> str:
