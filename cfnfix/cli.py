@@ -63,12 +63,13 @@ def _explain(ctx: click.Context, _param, value: str | None) -> None:
 @click.option("--extend-select", multiple=True, metavar="CODES", help="Also run these fixers (e.g. opt-in ones).")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Do not run these fixers.")
 @click.option("--safe-only", is_flag=True, default=None, help="Apply only safe fixes; report unsafe ones as available.")
+@click.option("--verify", is_flag=True, help="Lint before and after with cfn-lint; refuse fixes that add a finding.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Read settings from this file.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option("--list-fixers", is_flag=True, expose_value=False, is_eager=True, callback=_list_fixers, help="List the fixers and exit.")
 @click.option("--explain", metavar="CODE", expose_value=False, is_eager=True, callback=_explain, help="Show a fixer's documentation and exit.")
 @click.version_option(__version__, "--version", prog_name="cfnfix")
-def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only, config_path, quiet):
+def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only, verify, config_path, quiet):
     """Fix CloudFormation templates that fail to deploy for known, mechanical reasons.
 
     PATHS are template files or directories (searched for YAML/JSON templates, honouring
@@ -106,7 +107,13 @@ def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only,
         sys.exit(EXIT_BAD_INPUT)
     from .runner import Run
 
-    run = Run(fixers, settings["safe_only"], write, diff_only, fmt, quiet)
+    if verify:
+        try:
+            import cfnlint.api  # noqa: F401
+        except ImportError:
+            click.echo("cfnfix: --verify needs cfn-lint (pip install cfn-lint)", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+    run = Run(fixers, settings["safe_only"], write, diff_only, fmt, quiet, verify)
     sys.exit(run.main(list(paths)))
 
 

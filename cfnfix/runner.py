@@ -24,6 +24,7 @@ class Run:
     diff_only: bool
     fmt: str
     quiet: bool
+    verify: bool = False
     records: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
     internal: int = 0
@@ -47,7 +48,14 @@ class Run:
     # ----- one file --------------------------------------------------------------------------
     def fix(self, name: str, text: str, explicit: bool) -> Result | None:
         try:
-            return fix_document(text, name, self.fixers, safe_only=self.safe_only)
+            result = fix_document(text, name, self.fixers, safe_only=self.safe_only)
+            if self.verify and result.changed and result.original.strip():
+                from .verify import new_findings
+
+                gained = new_findings(result.original, result.text)
+                if gained:
+                    raise InternalError(f"the fixes would add cfn-lint findings: {', '.join(gained)}")
+            return result
         except NotATemplate as e:
             if explicit:
                 self.error(name, e)

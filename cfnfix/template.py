@@ -282,6 +282,16 @@ class Template:
                 out = [e for e in out if not (len(e.path) >= 2 and e.path[0] == section)] + [Delete((section,))]
         return out
 
+    def parameters_orphaned_by(self, removed: list[tuple]) -> list[str]:
+        """Parameters whose every use lies under one of the ``removed`` paths: left alone, they
+        would be declared but unused (cfn-lint W2001)."""
+        out = []
+        for name in self.parameters:
+            uses = [r for r in self.references_to(name) if r.section not in ("Metadata", "Rules")]
+            if uses and all(any(tuple(r.path[: len(p)]) == tuple(p) for p in removed) for r in uses):
+                out.append(name)
+        return out
+
     def _conditions_using(self, gone: set[str]) -> set[str]:
         dead: set[str] = set()
         changed = True

@@ -110,6 +110,7 @@ stage if they do not; when something in the template names that stage, nothing i
             edits = [Delete(path)]
             if "StageDescription" in props:
                 edits.append(Delete(("Resources", dep_id, "Properties", "StageDescription")))
+            orphans = template.parameters_orphaned_by([e.path for e in edits])
             built_from_dep = ref_target(sprops.get("DeploymentId")) == dep_id
             # Who waited for the deployment (to get the stage) now waits for the Stage resource.
             waiting = {}
@@ -140,6 +141,9 @@ stage if they do not; when something in the template names that stage, nothing i
                        f"{fmt(sprops.get('StageName'))}; if the two names differ, stage {name} is no longer created")
             if moved:
                 msg += f"; {', '.join(moved)} now depend{'s' if len(moved) == 1 else ''} on {stage_id}"
+            if orphans:
+                edits += template.remove(*orphans, handled=edits)
+                msg += f"; parameter {', '.join(orphans)} is no longer used and is removed"
             yield Fix(msg, edits, path, safety=None if same else Safety.UNSAFE)
 
 

@@ -272,3 +272,19 @@ def test_progress_bar_on_a_terminal(tmp_path, monkeypatch):
     assert r.exit_code == 0
     r = cli("--diff", tmp_path)
     assert "cfnfix" in r.stderr  # the bar's label
+
+
+def test_verify_passes_a_fix_that_lints_clean(tpl):
+    pytest.importorskip("cfnlint")
+    r = cli("--verify", "--write", tpl)
+    assert r.exit_code == 0 and tpl.read_text() == FIXED
+
+
+def test_verify_refuses_a_fix_that_adds_a_lint_finding(tpl, monkeypatch):
+    pytest.importorskip("cfnlint")
+    from cfnfix import verify
+
+    monkeypatch.setattr(verify, "lint_keys", lambda text, regions=None: {("E3001", "Resources/Topic")} if "Name:" in text else set())
+    r = cli("--verify", "--write", tpl)
+    assert r.exit_code == 3 and "would add cfn-lint findings: E3001 at Resources/Topic" in r.stderr
+    assert tpl.read_text() == BROKEN
