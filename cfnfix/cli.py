@@ -58,7 +58,7 @@ def _explain(ctx: click.Context, _param, value: str | None) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, allow_dash=True))
 @click.option("-w", "--write", is_flag=True, help="Apply the fixes in place.")
 @click.option("--diff", "diff_only", is_flag=True, help="Print only the unified diff.")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True, help="Report format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json", "sarif"]), default="text", show_default=True, help="Report format (sarif: SARIF 2.1.0 for code scanning).")
 @click.option("--select", multiple=True, metavar="CODES", help="Run only these fixers (codes or prefixes, comma-separated).")
 @click.option("--extend-select", multiple=True, metavar="CODES", help="Also run these fixers (e.g. opt-in ones).")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Do not run these fixers.")
@@ -66,16 +66,35 @@ def _explain(ctx: click.Context, _param, value: str | None) -> None:
 @click.option("--verify", is_flag=True, help="Lint before and after with cfn-lint; refuse fixes that add a finding.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Read settings from this file.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option("--pr", is_flag=True, help="Bot mode: commit the base branch's fixes on a branch, push it, open or update a pull request.")
+@click.option("--branch", metavar="NAME", help="--pr: the fix branch [default: cfnfix/fixes].")
+@click.option("--base", metavar="NAME", help="--pr: the branch to fix and to target [default: the remote's default branch].")
+@click.option("--remote", metavar="NAME", help="--pr: the git remote [default: origin].")
+@click.option("--token", metavar="TOKEN", help="--pr: GitHub token [default: $GITHUB_TOKEN].")
+@click.option("--repo", metavar="OWNER/NAME", help="--pr: GitHub repository [default: $GITHUB_REPOSITORY, else the remote's].")
+@click.option("--api-url", metavar="URL", help="--pr: GitHub API URL [default: $GITHUB_API_URL, else https://api.github.com].")
+@click.option("--dry-run", is_flag=True, default=None, help="--pr: print the branch, commit message and PR body; push nothing, call no API.")
+@click.option("--allow-dirty", is_flag=True, default=None, help="--pr: run even when the working tree has uncommitted changes.")
 @click.option("--list-fixers", is_flag=True, expose_value=False, is_eager=True, callback=_list_fixers, help="List the fixers and exit.")
 @click.option("--explain", metavar="CODE", expose_value=False, is_eager=True, callback=_explain, help="Show a fixer's documentation and exit.")
 @click.version_option(__version__, "--version", prog_name="cfnfix")
-def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only, verify, config_path, quiet):
+def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only, verify, config_path, quiet, pr, **bot):
     """Fix CloudFormation templates that fail to deploy for known, mechanical reasons.
 
     PATHS are template files or directories (searched for YAML/JSON templates, honouring
     .gitignore); "-" reads a template from stdin and writes the fixed one to stdout. Without
     --write nothing is changed: the diff and an explanation of each fix are printed.
+
+    With --pr (in a git checkout) the fixes of the base branch go to a pull request instead
+    (PATHS default to the repository root; see docs/integrations.md).
     """
+    bot_used = [f"--{k.replace('_', '-')}" for k, v in bot.items() if v is not None]
+    if bot_used and not pr:
+        click.echo(f"cfnfix: {', '.join(bot_used)} only apply with --pr", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if pr and (write or diff_only):
+        click.echo("cfnfix: --pr commits the fixes on a branch; it takes neither --write nor --diff", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     from . import config as config_mod
 
     try:
@@ -101,7 +120,7 @@ def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only,
     if sel and not fixers and not any(s == "" for s in sel):
         click.echo(f"cfnfix: --select {','.join(sel)} matches no fixer (see --list-fixers)", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    if not paths:
+    if not paths and not pr:
         click.echo(main.get_usage(click.get_current_context()), err=True)
         click.echo("cfnfix: give a template, a directory, or - for stdin", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -113,6 +132,11 @@ def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only,
         except ImportError:
             click.echo("cfnfix: --verify needs cfn-lint (pip install cfn-lint)", err=True)
             sys.exit(EXIT_BAD_INPUT)
+    if pr:
+        from .bot import BotOptions, run_bot
+
+        options = BotOptions(paths=list(paths), **{k: v for k, v in bot.items() if v is not None})
+        sys.exit(run_bot(fixers, settings["safe_only"], options, verify=verify))
     run = Run(fixers, settings["safe_only"], write, diff_only, fmt, quiet, verify)
     sys.exit(run.main(list(paths)))
 

@@ -73,6 +73,13 @@ def edit_paths(edit: Edit) -> Path:
     return tuple(edit.path)
 
 
+def touched_paths(edit: Edit) -> list[Path]:
+    """Every data path an edit changes: a rename changes the old key and the new one."""
+    if isinstance(edit, RenameKey):
+        return [tuple(edit.path), tuple(edit.path[:-1]) + (edit.new_key,)]
+    return [edit_paths(edit)]
+
+
 @dataclass(frozen=True)
 class Splice:
     start: int

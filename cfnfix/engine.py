@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .document import Document
-from .edits import Append, Edit, EditError, apply_to_data, edit_paths, resolve, splice
+from .edits import Append, Edit, EditError, apply_to_data, edit_paths, resolve, splice, touched_paths
 from .errors import InternalError, TemplateError
 from .fixer import Fix, Fixer, Report, Safety
 from .registry import select_fixers
@@ -162,7 +162,7 @@ def _conflicts(fix_edits: list[Edit], taken: list[Edit]) -> bool:
         for t in taken:
             if isinstance(e, Append) and isinstance(t, Append) and tuple(e.path) == tuple(t.path):
                 continue
-            if _touches(edit_paths(e), edit_paths(t)):
+            if any(_touches(a, b) for a in touched_paths(e) for b in touched_paths(t)):
                 return True
     return False
 

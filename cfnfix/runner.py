@@ -70,7 +70,7 @@ class Run:
 
     def report(self, name: str, result: Result, stream_err: bool = False) -> None:
         diff = unified_diff(result, name)
-        if self.fmt in ("json", "markdown"):
+        if self.fmt in ("json", "markdown", "sarif"):
             self.records.append(file_record(result, name, diff))
             return
         if diff and not self.quiet:
@@ -150,6 +150,10 @@ class Run:
             click.echo(render_json(self.records, self.errors), err=self._report_to_err(paths))
         elif self.fmt == "markdown":
             click.echo(render_markdown(self.records, self.errors), err=self._report_to_err(paths), nl=False)
+        elif self.fmt == "sarif":
+            from .sarif import render_sarif
+
+            click.echo(render_sarif(self.records, self.errors, written=self.write), err=self._report_to_err(paths))
         self.summary()
         if self.internal:
             return EXIT_INTERNAL
