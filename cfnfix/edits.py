@@ -234,6 +234,27 @@ class _Resolver:
         multiline = "\n" in self.text[parent.start : parent.end]
         return Splice(node.start, node.end, self._render_flow(value, node.start, multiline), order)
 
+    def _with_leading_comments(self, start: int) -> int:
+        """Start of the deleted lines, taking along the full-line comments directly above the
+        entry at its own indentation (they describe it, and would describe nothing after)."""
+        first = self.doc.line_start(start)
+        indent = self.text[first:start]
+        while first > 0:
+            prev = self.doc.line_start(first - 1)
+            line = self.text[prev:first].rstrip("\r\n")
+            if not (line.startswith(indent + "#") and line[: len(indent)].strip() == ""):
+                break
+            first = prev
+        return first
+
+    def _collapse_blank(self, first: int, last: int) -> int:
+        """End of the deleted lines: with a blank line on both sides, one of them goes too."""
+        before_blank = first > 0 and not self.text[self.doc.line_start(first - 1) : first].strip()
+        after = self.text[last : self.doc.line_end(last)]
+        if before_blank and last < len(self.text) and not after.strip():
+            return self.doc.line_end(last)
+        return last
+
     def _is_single_line(self, node: AnyNode) -> bool:
         return "\n" not in self.text[node.start : node.end]
 
@@ -257,7 +278,8 @@ class _Resolver:
             if isinstance(parent, Sequence):
                 start = self.text.rfind("-", 0, start)
             if self._first_on_line(start):
-                return Splice(self.doc.line_start(start), self.doc.line_end(end), "", order)
+                first, last = self._with_leading_comments(start), self.doc.line_end(end)
+                return Splice(first, self._collapse_blank(first, last), "", order)
             if idx + 1 < len(siblings):  # e.g. the first key of a "- Key: v" item
                 nxt = siblings[idx + 1][0]
                 if isinstance(parent, Sequence):

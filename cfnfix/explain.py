@@ -61,7 +61,9 @@ def details(result: Result) -> dict[int, list[Detail]]:
         found: list[Detail] = []
         if 0 <= c.step < len(result.steps):
             before = result.steps[c.step].before
-            diff = DeepDiff(before, apply_to_data(before, c.edits), view="tree", verbose_level=2)
+            # ignore_order pairs list items by likeness: removing one entry reads as one removal, not
+            # as every later entry shifting (fixers never reorder lists).
+            diff = DeepDiff(before, apply_to_data(before, c.edits), view="tree", verbose_level=2, ignore_order=True)
             for kind, levels in diff.items():
                 if kind not in _KINDS:
                     continue
