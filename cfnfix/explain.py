@@ -85,8 +85,9 @@ def why(code: str) -> str:
     if not m:
         return cls.summary
     text = " ".join(m.group(1).split())
-    first = re.split(r"(?<=\.)\s", text, maxsplit=1)[0]
-    return first
+    # The first sentence: a full stop followed by a capital, not one inside "e.g." or "i.e.".
+    m = re.search(r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)\.\s+(?=[A-Z`(\"])", text)
+    return text[: m.start() + 1] if m else text
 
 
 # ----- value formatting ----------------------------------------------------------------------

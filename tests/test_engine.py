@@ -136,3 +136,14 @@ def test_explanation_ignores_intrinsic_form():
     r = fix_document(TEXT, "t.yaml", [AddDisplayName()])
     d = details(r)
     assert [(x.kind, x.path, x.new) for x in d[id(r.changes[0])]] == [("added", ("Resources", "A", "Properties"), {"DisplayName": "A"})]
+
+
+def test_why_is_the_first_sentence_even_with_abbreviations(monkeypatch):
+    from cfnfix import explain
+
+    class Doc:
+        docs = "## Why it breaks deploys\nSome types (e.g. AWS::X::Y) are rejected. Another sentence.\n"
+        summary = "s"
+
+    monkeypatch.setattr(explain, "get_fixer", lambda code: Doc)
+    assert explain.why("X") == "Some types (e.g. AWS::X::Y) are rejected."
