@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .document import Document
-from .edits import Append, Edit, EditError, apply_to_data, edit_paths, resolve, splice, touched_paths
+from .edits import Append, Edit, EditError, RenameKey, apply_to_data, edit_paths, resolve, splice, touched_paths
 from .errors import InternalError, TemplateError
 from .fixer import Fix, Fixer, Report, Safety
 from .registry import select_fixers
@@ -167,6 +167,14 @@ def _conflicts(fix_edits: list[Edit], taken: list[Edit]) -> bool:
     return False
 
 
+def _before_renames(path: tuple, renames: list[tuple[tuple, tuple]]) -> tuple:
+    """A path as it was in the input, undoing the key renames of earlier rounds."""
+    for new, old in reversed(renames):
+        if path[: len(new)] == new:
+            path = old + path[len(new) :]
+    return path
+
+
 def _spans(doc: Document, edits: list[Edit]) -> list[tuple[int, int]]:
     """Line ranges of the input that each edit touches (its nearest existing ancestor)."""
     out = []
@@ -212,6 +220,7 @@ def fix_document(
     result.changes.extend(repairs)
     if not fixers:
         return result
+    renames: list[tuple[tuple, tuple]] = []  # (new path, old path) of applied RenameKey edits
     seen_findings: set[tuple] = set()
     seen_available: set[tuple] = set()
     for _round in range(MAX_ROUNDS):
@@ -229,7 +238,7 @@ def fix_document(
                     key = (fixer.code, path, item.message)
                     if key not in seen_findings:
                         seen_findings.add(key)
-                        line, col = _location(original_doc, path)
+                        line, col = _location(original_doc, _before_renames(path, renames))
                         result.findings.append(Finding(fixer.code, item.message, path, line, col))
                     continue
                 safety = item.safety or fixer.safety
@@ -237,7 +246,7 @@ def fix_document(
                     key = (fixer.code, path, item.message)
                     if key not in seen_available:
                         seen_available.add(key)
-                        line, col = _location(original_doc, path)
+                        line, col = _location(original_doc, _before_renames(path, renames))
                         result.available.append(
                             Change(fixer.code, item.message, path, safety, fixer.summary, line, col, applied=False, edits=item.edits)
                         )
@@ -268,12 +277,13 @@ def fix_document(
             step = len(result.steps)
             changes = []
             for fix, safety in accepted:
-                line, col = _location(original_doc, tuple(fix.path))
+                line, col = _location(original_doc, _before_renames(tuple(fix.path), renames))
                 changes.append(
                     Change(fixer.code, fix.message, tuple(fix.path), safety, fixer.summary, line, col,
                            edits=fix.edits, spans=_spans(original_doc, fix.edits), step=step)
                 )
             result.steps.append(Step(doc.data, new_doc.data, changes))
+            renames.extend((tuple(e.path[:-1]) + (e.new_key,), tuple(e.path)) for e in taken if isinstance(e, RenameKey))
             result.changes.extend(changes)
             doc = new_doc
             round_changed = True

@@ -147,3 +147,30 @@ def test_why_is_the_first_sentence_even_with_abbreviations(monkeypatch):
 
     monkeypatch.setattr(explain, "get_fixer", lambda code: Doc)
     assert explain.why("X") == "Some types (e.g. AWS::X::Y) are rejected."
+
+
+def test_location_of_a_fix_under_a_key_renamed_in_an_earlier_round():
+    from cfnfix.edits import RenameKey
+
+    class Rename(Fixer):
+        code = "TST005"
+        summary = "rename"
+        order = 1
+
+        def run(self, template):
+            if "Propertes" in template.resources["A"]:
+                yield Fix("rename", [RenameKey(("Resources", "A", "Propertes"), "Properties")], ("Resources", "A", "Propertes"))
+
+    class Inner(Fixer):
+        code = "TST006"
+        summary = "inner"
+        order = 2
+
+        def run(self, template):
+            props = template.resources["A"].get("Properties") or {}
+            if "X" in props:
+                yield Report("seen", ("Resources", "A", "Properties", "X"))
+
+    text = "Resources:\n  A:\n    Type: T\n    Propertes:\n      X: 1\n"
+    r = fix_document(text, "t.yaml", [Rename(), Inner()])
+    assert [(f.code, f.line) for f in r.findings] == [("TST006", 5)]
