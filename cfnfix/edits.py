@@ -13,13 +13,14 @@ the document as it was before any of them.
 from __future__ import annotations
 
 import copy
+import difflib
 import re
 from dataclasses import dataclass
 from typing import Any, Union
 
 from . import render
 from .document import Document
-from .nodes import AnyNode, Mapping, Scalar, Sequence, normalize
+from .nodes import SHORT_TAGS, AnyNode, Mapping, Scalar, Sequence, normalize
 
 Path = tuple
 
@@ -219,6 +220,15 @@ class _Resolver:
         if self.doc.is_tag_step(path):  # the argument of !Fn: write the whole function again
             return self.set_value(path[:-1], {path[-1]: value}, order)
         node = self.node(path)
+        if self.yaml and isinstance(node, Scalar) and node.style == "|":
+            new = value
+            if node.tag:
+                fn = SHORT_TAGS[node.tag]
+                new = value[fn] if isinstance(value, dict) and list(value) == [fn] else None
+            if isinstance(new, str):
+                kept = self._literal_lines(node, new, order)
+                if kept is not None:
+                    return kept
         parent = self.node(path[:-1])
         if isinstance(parent, Mapping) and self._is_block(parent):
             key = self.doc.key_at(path)
@@ -233,6 +243,45 @@ class _Resolver:
             return Splice(node.start, node.end, render.yaml_seq_item(value, node.column - 1, self.style)[1:], order)
         multiline = "\n" in self.text[parent.start : parent.end]
         return Splice(node.start, node.end, self._render_flow(value, node.start, multiline), order)
+
+    def _literal_lines(self, node: Scalar, new: str, order: int) -> Splice | None:
+        """New text for a ``|`` block scalar that rewrites only the lines that differ.
+
+        The header (tag, ``|``, chomping indicator, comment) and every unchanged line keep their
+        bytes; new lines take the block's own indentation. None when the block's layout cannot
+        carry ``new`` as it is (explicit indentation indicator, ``|+``, or a chomping indicator
+        that disagrees with the new text's final newline).
+        """
+        text = self.text
+        header_end = text.find("\n", node.start)
+        if header_end < 0 or header_end >= node.end:
+            return None
+        header = text[node.start : header_end].rstrip("\r")
+        m = re.search(r"\|([-+]?)[ \t]*(#.*)?$", header)
+        if not m:
+            return None  # an indentation indicator, or something unusual
+        chomp = m.group(1)
+        if chomp == "+" or (chomp == "" and not (new.endswith("\n") and not new.endswith("\n\n"))) or (chomp == "-" and new.endswith("\n")):
+            return None
+        old = node.value[:-1] if chomp == "" else node.value
+        new_body = new[:-1] if chomp == "" else new
+        lines = text[header_end + 1 : node.end].split("\n")
+        old_lines, new_lines = old.split("\n"), new_body.split("\n")
+        if len(lines) != len(old_lines) or not new_body:
+            return None
+        content = [l for l in lines if l.strip()]
+        col = len(content[0]) - len(content[0].lstrip(" ")) if content else 0
+        cr = "\r" if self.style.newline == "\r\n" else ""
+        out: list[str] = []
+        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
+            if op == "equal":
+                out.extend(lines[i1:i2])
+            else:
+                out.extend((" " * col + l + cr) if l else cr for l in new_lines[j1:j2])
+        body = "\n".join(out)
+        if body.endswith("\r") and node.end < len(text) and text[node.end] == "\r":
+            body = body[:-1]
+        return Splice(header_end + 1, node.end, body, order)
 
     def _with_leading_comments(self, start: int) -> int:
         """Start of the deleted lines, taking along the full-line comments directly above the

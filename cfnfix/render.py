@@ -67,7 +67,17 @@ def yaml_flow(value: Any, style: Style) -> str:
     return yaml_scalar(value, style, flow=True)
 
 
+def _multiline_short(value: Any, style: Style) -> tuple[str, str] | None:
+    """(tag, text) for a short-form intrinsic over a multi-line string: ``!Sub |`` block."""
+    fn = _intrinsic(value)
+    if fn and style.short_form and isinstance(fn[1], str) and "\n" in fn[1].rstrip("\n"):
+        return LONG_TO_SHORT[fn[0]], fn[1]
+    return None
+
+
 def _is_inline(value: Any, style: Style) -> bool:
+    if _multiline_short(value, style):
+        return False
     if _intrinsic(value) and style.short_form:
         return True
     if isinstance(value, (dict, list)):
@@ -91,6 +101,9 @@ def yaml_after_key(value: Any, key_col: int, style: Style) -> str:
     nl = style.newline
     if _is_inline(value, style):
         return " " + yaml_flow(value, style)
+    short = _multiline_short(value, style)
+    if short:
+        return f" {short[0]} " + _literal(short[1], key_col + style.indent, style)
     if isinstance(value, str):
         return " " + _literal(value, key_col + style.indent, style)
     if isinstance(value, dict):
@@ -112,6 +125,9 @@ def yaml_seq_item(value: Any, content_col: int, style: Style) -> str:
         return " " + yaml_block_mapping(value, content_col, style, first_inline=True)
     if isinstance(value, str) and not _is_inline(value, style):
         return " " + _literal(value, content_col, style)
+    short = _multiline_short(value, style)
+    if short:
+        return f" {short[0]} " + _literal(short[1], content_col, style)
     return " " + yaml_flow(value, style)
 
 

@@ -112,3 +112,26 @@ def test_multiline_string_written_as_literal_block():
     text = "Resources:\n  A:\n    Type: X\n"
     out = _apply(text, "t.yaml", [Insert(("Resources", "A"), "Code", "line1\nline2\n")])
     assert out == "Resources:\n  A:\n    Type: X\n    Code: |\n      line1\n      line2\n"
+
+
+def test_literal_block_keeps_header_indentation_and_untouched_lines():
+    text = ("Resources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n      Code:\n"
+            "        ZipFile: !Sub |   # handler\n            import os\n            import pymysql\n"
+            "            \n            def handler(e, c):\n                return '${AWS::Region}'\n\n      Runtime: python3.12\n")
+    doc = Document(text, "t.yaml")
+    old = doc.data["Resources"]["F"]["Properties"]["Code"]["ZipFile"]["Fn::Sub"]
+    new = old.replace("import pymysql\n", "")
+    out = _apply(text, "t.yaml", [SetValue(("Resources", "F", "Properties", "Code", "ZipFile", "Fn::Sub"), new)])
+    assert out == text.replace("            import pymysql\n", "")  # whitespace-only line kept too
+
+
+def test_literal_block_strip_chomping_and_crlf():
+    text = "Resources:\r\n  A:\r\n    Type: X\r\n    Properties:\r\n      Script: |-\r\n        one\r\n        two\r\n      Other: 1\r\n"
+    out = _apply(text, "t.yaml", [SetValue(("Resources", "A", "Properties", "Script"), "one\nthree\ntwo")])
+    assert out == text.replace("        one\r\n", "        one\r\n        three\r\n")
+
+
+def test_new_multiline_sub_is_a_literal_block():
+    text = "Resources:\n  A:\n    Type: X\n    Properties:\n      Name: !Ref N\n"
+    out = _apply(text, "t.yaml", [Insert(("Resources", "A", "Properties"), "Code", {"Fn::Sub": "line ${N}\nline 2\n"})])
+    assert out.endswith("      Code: !Sub |\n        line ${N}\n        line 2\n")

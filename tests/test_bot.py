@@ -1,0 +1,380 @@
+"""Bot mode (cfnfix --pr) for real: a bare repository as the remote, a clone with broken
+templates, and pytest-httpserver standing in for the GitHub REST API (a small fake that keeps
+pull requests), asserting on the git refs pushed and the API requests received."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cfnfix.cli import main
+from cfnfix.github import redact
+
+pytest.importorskip("pytest_httpserver")
+from werkzeug.wrappers import Response  # noqa: E402  (a pytest-httpserver dependency)
+
+TOKEN = "ghs_S3cretT0kenValue0123456789"
+REPO = "acme/infra"
+BRANCH = "cfnfix/fixes"
+
+API_YAML = """AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+Outputs:
+  TopicArn:
+    Value: !Ref Topic
+    Export: {}
+"""
+API_FIXED = API_YAML.replace("    Export: {}\n", '    Export:\n      Name: !Sub "${AWS::StackName}-TopicArn"\n')
+QUEUE_JSON = """{
+  "Resources": {
+    "Queue": {"Type": "AWS::SQS::Queue"}
+  },
+  "Outputs": {
+    "QueueUrl": {
+      "Value": {"Ref": "Queue"},
+      "Export": {}
+    }
+  }
+}
+"""
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+class FakeGitHub:
+    """Just enough of GitHub's pulls API, keeping its pull requests in a list."""
+
+    def __init__(self, httpserver, remote: Path, prefix: str = ""):
+        self.remote = remote
+        self.prefix = prefix
+        self.prs: list[dict] = []
+        self.fail: int | None = None
+        self.server = httpserver
+        httpserver.expect_request(re.compile(rf"^{prefix}/repos/{REPO}/pulls")).respond_with_handler(self)
+
+    def __call__(self, request):
+        if self.fail:
+            return _json({"message": "Resource not accessible by integration"}, self.fail)
+        sha = subprocess.run(["git", "rev-parse", "-q", "--verify", f"refs/heads/{BRANCH}"], cwd=self.remote, capture_output=True, text=True).stdout.strip()
+        path = request.path.removeprefix(self.prefix)
+        if request.method == "GET" and path == f"/repos/{REPO}/pulls":
+            state = request.args.get("state", "open")
+            found = [p for p in reversed(self.prs) if request.args["head"] == f"acme:{p['head']['ref']}" and state in ("all", p["state"])]
+            return _json(found)
+        if request.method == "POST" and path == f"/repos/{REPO}/pulls":
+            data = request.get_json()
+            pr = {"number": len(self.prs) + 1, "state": "open", "title": data["title"], "body": data["body"], "merged_at": None,
+                  "head": {"ref": data["head"], "sha": sha}, "base": {"ref": data["base"]},
+                  "html_url": f"https://github.example/{REPO}/pull/{len(self.prs) + 1}"}
+            self.prs.append(pr)
+            return _json(pr, 201)
+        m = re.fullmatch(rf"/repos/{REPO}/pulls/(\d+)", path)
+        if request.method == "PATCH" and m:
+            pr = self.prs[int(m.group(1)) - 1]
+            data = request.get_json()
+            pr.update({k: v for k, v in data.items() if k != "base"})
+            if "base" in data:
+                pr["base"] = {"ref": data["base"]}
+            return _json(pr)
+        return _json({"message": "Not Found"}, 404)
+
+    def requests(self) -> list[tuple[str, str, dict | None]]:
+        out = []
+        for request, _response in self.server.log:
+            body = json.loads(request.data) if request.data else None
+            out.append((request.method, request.full_path.rstrip("?"), body))
+        return out
+
+    def writes(self) -> list[tuple[str, str, dict | None]]:
+        return [r for r in self.requests() if r[0] != "GET"]
+
+
+def _json(data, status=200):
+    return Response(json.dumps(data), status=status, content_type="application/json")
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """An isolated git configuration and GitHub Actions' variables (the API URL is set per test)."""
+    gitconfig = tmp_path / "gitconfig"
+    gitconfig.write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "GIT_DIR", "GIT_WORK_TREE",
+                "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("GITHUB_REPOSITORY", REPO)
+    monkeypatch.setenv("GITHUB_API_URL", "http://127.0.0.1:9")  # nothing listens: tests that need the API set it
+    return monkeypatch
+
+
+@pytest.fixture
+def repo(tmp_path, env):
+    """(clone, bare remote): main holds stacks/api.yaml with an OUT001 problem."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(remote))
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", str(remote), str(clone))
+    git(clone, "config", "user.name", "Test Dev")
+    git(clone, "config", "user.email", "dev@example.com")
+    git(clone, "checkout", "--quiet", "-b", "main")
+    (clone / "stacks").mkdir()
+    (clone / "stacks" / "api.yaml").write_text(API_YAML)
+    (clone / "README.md").write_text("infra\n")
+    commit_and_push(clone, "initial")
+    env.chdir(clone)
+    return clone, remote
+
+
+@pytest.fixture
+def github(httpserver, repo, env):
+    env.setenv("GITHUB_API_URL", httpserver.url_for("/").rstrip("/"))
+    return FakeGitHub(httpserver, repo[1])
+
+
+def commit_and_push(clone: Path, message: str) -> None:
+    git(clone, "add", "-A")
+    git(clone, "commit", "--quiet", "-m", message)
+    git(clone, "push", "--quiet", "origin", "HEAD:refs/heads/main")
+
+
+def run(*args):
+    return CliRunner().invoke(main, ["--pr", *map(str, args)], catch_exceptions=False)
+
+
+def remote_sha(remote: Path, ref: str) -> str | None:
+    p = subprocess.run(["git", "rev-parse", "-q", "--verify", ref], cwd=remote, capture_output=True, text=True)
+    return p.stdout.strip() or None
+
+
+def assert_checkout_untouched(clone: Path, head: str) -> None:
+    assert git(clone, "status", "--porcelain") == ""
+    assert git(clone, "symbolic-ref", "--short", "HEAD") == "main"
+    assert git(clone, "rev-parse", "HEAD") == head
+    assert len(git(clone, "worktree", "list").splitlines()) == 1
+    assert git(clone, "for-each-ref", "refs/cfnfix-tmp") == ""
+
+
+# ----- the life of a fix pull request ---------------------------------------------------------
+def test_opens_updates_leaves_alone_and_closes_the_pull_request(repo, github):
+    clone, remote = repo
+
+    # 1. broken template on main: a fix branch from main, and a new pull request
+    head = git(clone, "rev-parse", "HEAD")
+    r = run()
+    assert r.exit_code == 0, r.output
+    main1 = remote_sha(remote, "main")
+    fix1 = remote_sha(remote, BRANCH)
+    assert fix1 and git(remote, "rev-parse", f"{fix1}^") == main1
+    assert git(remote, "show", f"{BRANCH}:stacks/api.yaml") + "\n" == API_FIXED
+    message = git(remote, "log", "-1", "--format=%B", BRANCH)
+    assert message.startswith("cfnfix: fix 1 CloudFormation deploy issue in 1 template")
+    assert "stacks/api.yaml:\n- OUT001 Output TopicArn: add Export Name `${AWS::StackName}-TopicArn`" in message
+    assert git(remote, "log", "-1", "--format=%an <%ae>", BRANCH) == "Test Dev <dev@example.com>"
+    (method, path, body), = github.writes()
+    assert (method, path) == ("POST", f"/repos/{REPO}/pulls")
+    assert body["head"] == BRANCH and body["base"] == "main" and body["title"] == "cfnfix: fix 1 CloudFormation deploy issue in 1 template"
+    assert "### `stacks/api.yaml`" in body["body"] and "- **OUT001** (safe)" in body["body"] and "*Why:*" in body["body"]
+    assert "```diff" in body["body"]
+    request, _ = github.server.log[0]
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert "opened pull request #1" in r.output
+    assert_checkout_untouched(clone, head)
+
+    # 2. another broken template lands on main: the branch is rebuilt on it, the PR updated
+    (clone / "stacks" / "queue.json").write_text(QUEUE_JSON)
+    commit_and_push(clone, "add a queue")
+    head = git(clone, "rev-parse", "HEAD")
+    github.server.clear_log()
+    r = run()
+    assert r.exit_code == 0, r.output
+    fix2 = remote_sha(remote, BRANCH)
+    assert fix2 != fix1 and git(remote, "rev-parse", f"{fix2}^") == remote_sha(remote, "main")
+    assert '"Name": {"Fn::Sub": "${AWS::StackName}-QueueUrl"}' in git(remote, "show", f"{BRANCH}:stacks/queue.json")
+    (method, path, body), = github.writes()
+    assert (method, path) == ("PATCH", f"/repos/{REPO}/pulls/1")
+    assert body["title"] == "cfnfix: fix 2 CloudFormation deploy issues in 2 templates"
+    assert "### `stacks/queue.json`" in body["body"] and "### `stacks/api.yaml`" in body["body"]
+    assert len(github.prs) == 1
+    assert_checkout_untouched(clone, head)
+
+    # 3. nothing new: no commit, no push, no API write
+    github.server.clear_log()
+    r = run()
+    assert r.exit_code == 0, r.output
+    assert remote_sha(remote, BRANCH) == fix2
+    assert github.writes() == [] and github.requests(), "only reads"
+    assert "already holds these fixes" in r.output and "is up to date" in r.output
+
+    # 4. the fixes are merged into main: the stale pull request is closed, nothing deleted
+    git(clone, "fetch", "--quiet", "origin", BRANCH)
+    git(clone, "merge", "--quiet", "--ff-only", "FETCH_HEAD")
+    git(clone, "push", "--quiet", "origin", "main")
+    head = git(clone, "rev-parse", "HEAD")
+    github.server.clear_log()
+    r = run()
+    assert r.exit_code == 0, r.output
+    assert github.writes() == [("PATCH", f"/repos/{REPO}/pulls/1", {"state": "closed"})]
+    assert remote_sha(remote, BRANCH) == fix2, "the branch is not deleted"
+    assert remote_sha(remote, "main") == head
+    assert_checkout_untouched(clone, head)
+
+    # 5. and again: nothing to do, nothing written
+    github.server.clear_log()
+    assert run().exit_code == 0
+    assert github.writes() == []
+
+
+def test_a_pull_request_closed_without_merging_is_not_reopened_for_the_same_fixes(repo, github):
+    assert run().exit_code == 0
+    github.prs[0]["state"] = "closed"
+    github.server.clear_log()
+    r = run()
+    assert r.exit_code == 0, r.output
+    assert github.writes() == [] and "not reopening" in r.output
+    # new fixes: a new pull request
+    (repo[0] / "stacks" / "queue.json").write_text(QUEUE_JSON)
+    commit_and_push(repo[0], "add a queue")
+    assert run().exit_code == 0
+    assert [w[0] for w in github.writes()] == ["POST"] and len(github.prs) == 2
+
+
+def test_paths_select_and_safe_only_are_those_of_the_cli(repo, github):
+    clone, remote = repo
+    (clone / "other").mkdir()
+    (clone / "other" / "queue.json").write_text(QUEUE_JSON)
+    commit_and_push(clone, "add a queue elsewhere")
+    assert run("--ignore", "OUT001").exit_code == 0
+    assert remote_sha(remote, BRANCH) is None and github.writes() == []
+    assert run("other").exit_code == 0
+    changed = git(remote, "diff", "--name-only", "main", BRANCH)
+    assert changed == "other/queue.json"
+
+
+def test_enterprise_api_url_repo_and_token_options_and_the_default_identity(repo, httpserver, env):
+    clone, remote = repo
+    fake = FakeGitHub(httpserver, remote, prefix="/api/v3")
+    env.setenv("GITHUB_REPOSITORY", "someone/else")
+    env.delenv("GITHUB_TOKEN")
+    git(clone, "config", "--unset", "user.name")
+    git(clone, "config", "--unset", "user.email")
+    r = run("--api-url", httpserver.url_for("/api/v3"), "--repo", REPO, "--token", TOKEN)
+    assert r.exit_code == 0, r.output
+    assert [w[:2] for w in fake.writes()] == [("POST", f"/api/v3/repos/{REPO}/pulls")]
+    assert httpserver.log[0][0].headers["Authorization"] == f"Bearer {TOKEN}"
+    author = git(remote, "log", "-1", "--format=%an <%ae>", BRANCH)
+    assert author == "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>"
+
+
+# ----- dry run, secrets, errors ---------------------------------------------------------------
+def test_dry_run_prints_branch_message_and_body_and_pushes_nothing(repo, httpserver, env):
+    clone, remote = repo
+    env.delenv("GITHUB_TOKEN")  # not needed for a dry run
+    env.setenv("GITHUB_API_URL", httpserver.url_for("/").rstrip("/"))
+    head = git(clone, "rev-parse", "HEAD")
+    r = run("--dry-run", "--branch", "bot/cfn")
+    assert r.exit_code == 0, r.output
+    assert "Branch: bot/cfn (from main at " in r.stdout
+    assert "Commit message:\n\ncfnfix: fix 1 CloudFormation deploy issue in 1 template" in r.stdout
+    assert "- OUT001 Output TopicArn" in r.stdout
+    assert "Pull request into main:" in r.stdout and "### `stacks/api.yaml`" in r.stdout and "```diff" in r.stdout
+    assert remote_sha(remote, "refs/heads/bot/cfn") is None
+    assert httpserver.log == []
+    assert_checkout_untouched(clone, head)
+
+
+def test_the_token_is_never_printed(repo, github, env):
+    clone, _ = repo
+    r = run()
+    assert r.exit_code == 0 and TOKEN not in r.output
+    # a git error that would show it (a remote whose path holds the token) is redacted
+    git(clone, "remote", "set-url", "origin", str(clone.parent / TOKEN / "missing.git"))
+    r = run()
+    assert r.exit_code == 2
+    assert TOKEN not in r.output and "***" in r.output
+    # and so is an API error
+    github.fail = 401
+    git(clone, "remote", "set-url", "origin", str(repo[1]))
+    r = run("--token", TOKEN)
+    assert r.exit_code == 2 and TOKEN not in r.output and "401" in r.output
+
+
+def test_redact():
+    assert redact(f"fatal: https://x-access-token:{TOKEN}@github.com/a/b.git", TOKEN) == "fatal: https://***@github.com/a/b.git"
+    assert redact("https://user:pw@ghe.example/x and pw", None) == "https://***@ghe.example/x and pw"
+
+
+def test_403_is_a_clear_error_and_nothing_is_pushed(repo, github):
+    github.fail = 403
+    r = run()
+    assert r.exit_code == 2
+    assert "HTTP 403" in r.output and "lacks permission" in r.output and "pull-requests: write" in r.output
+    assert "Traceback" not in r.output
+    assert remote_sha(repo[1], BRANCH) is None
+
+
+def test_404_and_a_missing_token(repo, github, env):
+    github.fail = 404
+    r = run()
+    assert r.exit_code == 2 and "not found, or the token cannot see it" in r.output
+    env.delenv("GITHUB_TOKEN")
+    r = run()
+    assert r.exit_code == 2 and "no GitHub token" in r.output
+
+
+def test_refuses_a_dirty_tree_unless_allowed(repo, httpserver):
+    clone, _ = repo
+    (clone / "README.md").write_text("changed\n")
+    r = run()
+    assert r.exit_code == 2 and "uncommitted changes" in r.output and "--allow-dirty" in r.output
+    r = run("--allow-dirty", "--dry-run")
+    assert r.exit_code == 0, r.output
+    assert (clone / "README.md").read_text() == "changed\n", "the working tree is left as it was"
+    assert httpserver.log == []
+
+
+def test_never_pushes_to_the_base_branch(repo):
+    r = run("--dry-run", "--branch", "main")
+    assert r.exit_code == 2 and "never pushes there" in r.output
+    r = run("--dry-run", "--base", "release", "--branch", "release")
+    assert r.exit_code == 2
+
+
+def test_templates_behind_symlinks_out_of_the_repository_are_left_alone(repo, tmp_path):
+    clone, remote = repo
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "shared.yaml").write_text(API_YAML)
+    (clone / "stacks" / "shared.yaml").symlink_to(outside / "shared.yaml")
+    (clone / "linked").symlink_to(outside)
+    commit_and_push(clone, "links")
+    for args in ((), ("stacks/shared.yaml",), ("linked",)):
+        r = run("--dry-run", *args)
+        assert r.exit_code == 0, r.output
+        assert "shared.yaml:\n- OUT001" not in r.stdout
+    assert "a symlink out of the repository" in r.output
+    assert (outside / "shared.yaml").read_text() == API_YAML
+
+
+def test_bot_options_need_pr():
+    r = CliRunner().invoke(main, ["--dry-run", "x.yaml"])
+    assert r.exit_code == 2 and "only apply with --pr" in r.output
+    r = CliRunner().invoke(main, ["--pr", "--write"])
+    assert r.exit_code == 2
+
+
+def test_outside_a_git_checkout(tmp_path, env):
+    env.chdir(tmp_path)
+    r = run("--dry-run")
+    assert r.exit_code == 2 and "git checkout" in r.output
