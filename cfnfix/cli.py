@@ -64,6 +64,7 @@ def _explain(ctx: click.Context, _param, value: str | None) -> None:
 @click.option("--ignore", multiple=True, metavar="CODES", help="Do not run these fixers.")
 @click.option("--safe-only", is_flag=True, default=None, help="Apply only safe fixes; report unsafe ones as available.")
 @click.option("--verify", is_flag=True, help="Lint before and after with cfn-lint; refuse fixes that add a finding.")
+@click.option("--skip-non-templates", is_flag=True, help="Quietly skip named files that are not CloudFormation templates (for pre-commit).")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Read settings from this file.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option("--pr", is_flag=True, help="Bot mode: commit the base branch's fixes on a branch, push it, open or update a pull request.")
@@ -78,7 +79,7 @@ def _explain(ctx: click.Context, _param, value: str | None) -> None:
 @click.option("--list-fixers", is_flag=True, expose_value=False, is_eager=True, callback=_list_fixers, help="List the fixers and exit.")
 @click.option("--explain", metavar="CODE", expose_value=False, is_eager=True, callback=_explain, help="Show a fixer's documentation and exit.")
 @click.version_option(__version__, "--version", prog_name="cfnfix")
-def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only, verify, config_path, quiet, pr, **bot):
+def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only, verify, skip_non_templates, config_path, quiet, pr, **bot):
     """Fix CloudFormation templates that fail to deploy for known, mechanical reasons.
 
     PATHS are template files or directories (searched for YAML/JSON templates, honouring
@@ -137,7 +138,7 @@ def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only,
 
         options = BotOptions(paths=list(paths), **{k: v for k, v in bot.items() if v is not None})
         sys.exit(run_bot(fixers, settings["safe_only"], options, verify=verify))
-    run = Run(fixers, settings["safe_only"], write, diff_only, fmt, quiet, verify)
+    run = Run(fixers, settings["safe_only"], write, diff_only, fmt, quiet, verify, skip_non_templates)
     sys.exit(run.main(list(paths)))
 
 

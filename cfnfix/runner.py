@@ -25,6 +25,7 @@ class Run:
     fmt: str
     quiet: bool
     verify: bool = False
+    skip_non_templates: bool = False  # named files get the directory-search treatment
     records: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
     internal: int = 0
@@ -137,7 +138,7 @@ class Run:
             if str(p) == "-":
                 files.append((p, True))
             else:
-                files.extend(discover([p]))
+                files.extend((f, explicit and not self.skip_non_templates) for f, explicit in discover([p]))
         show_progress = not self.quiet and len(files) >= PROGRESS_MIN_FILES and _tty(True) and self.fmt == "text"
         if show_progress:
             with click.progressbar(files, label="cfnfix", file=sys.stderr) as bar:

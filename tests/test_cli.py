@@ -288,3 +288,17 @@ def test_verify_refuses_a_fix_that_adds_a_lint_finding(tpl, monkeypatch):
     r = cli("--verify", "--write", tpl)
     assert r.exit_code == 3 and "would add cfn-lint findings: E3001 at Resources/Topic" in r.stderr
     assert tpl.read_text() == BROKEN
+
+
+def test_skip_non_templates_for_named_files(tmp_path):
+    wf = tmp_path / "workflow.yml"
+    wf.write_text("on: push\njobs: {}\n")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("Resources:\n  A: [\n")
+    tpl = tmp_path / "t.yaml"
+    tpl.write_text(BROKEN)
+    assert cli(wf).exit_code == 2  # named, not a template: an error by default
+    r = cli("--skip-non-templates", wf, tpl)
+    assert r.exit_code == 1 and "workflow.yml" not in r.output
+    r = cli("--skip-non-templates", broken)
+    assert r.exit_code == 2 and f"{broken}:3:1:" in r.stderr  # a broken template is still reported
