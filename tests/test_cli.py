@@ -302,3 +302,13 @@ def test_skip_non_templates_for_named_files(tmp_path):
     assert r.exit_code == 1 and "workflow.yml" not in r.output
     r = cli("--skip-non-templates", broken)
     assert r.exit_code == 2 and f"{broken}:3:1:" in r.stderr  # a broken template is still reported
+
+
+def test_readme_lists_every_fixer_with_its_safety_and_default():
+    from cfnfix.registry import all_fixers
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    rows = {line.split("|")[1].strip(): line for line in readme.splitlines() if line.startswith("| ") and line.count("|") == 5}
+    for f in all_fixers():
+        assert f.code in rows, f"README's fixer table lacks {f.code}"
+        assert f.safety.value in rows[f.code] and ("on" if f.default else "opt-in") in rows[f.code].split("|")[4]
