@@ -87,7 +87,7 @@ def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only,
     --write nothing is changed: the diff and an explanation of each fix are printed.
 
     With --pr (in a git checkout) the fixes of the base branch go to a pull request instead
-    (PATHS default to the repository root; see docs/integrations.md).
+    (PATHS default to the repository root; see the README, section Integrations).
     """
     bot_used = [f"--{k.replace('_', '-')}" for k, v in bot.items() if v is not None]
     if bot_used and not pr:
