@@ -29,6 +29,7 @@ class Style:
     json_colon: str = ": "  # JSON: what stands between a key and its value
     json_inline_scalar_lists: bool = False  # JSON: ["a", "b"] kept on one line
     json_inline_intrinsics: bool = True  # JSON: {"Ref": "X"} kept on one line
+    json_brace_space: bool = False  # JSON: { "Ref": "X" } rather than {"Ref": "X"}
 
 
 def detect_format(text: str, filename: str | None) -> str:
@@ -176,12 +177,17 @@ def _detect_json_style(doc: Document) -> Style:
     colons: Counter = Counter()
     inline = multiline = 0
     fn_inline = fn_multi = 0
+    padded = tight = 0
     for n in _walk(doc.root):
         if isinstance(n, Mapping) and len(n.pairs) == 1 and (n.pairs[0][0].value == "Ref" or str(n.pairs[0][0].value).startswith("Fn::")):
             if "\n" in text[n.start : n.end]:
                 fn_multi += 1
             else:
                 fn_inline += 1
+                if text.startswith("{ ", n.start):
+                    padded += 1
+                else:
+                    tight += 1
         if isinstance(n, Mapping) and n.pairs:
             outer = doc.indent_of_line(n.start)
             k, v = n.pairs[0]
@@ -203,6 +209,7 @@ def _detect_json_style(doc: Document) -> Style:
         json_colon=colon,
         json_inline_scalar_lists=inline > multiline,
         json_inline_intrinsics=fn_inline >= fn_multi,
+        json_brace_space=padded > tight,
     )
 
 

@@ -244,6 +244,17 @@ class _Resolver:
         multiline = "\n" in self.text[parent.start : parent.end]
         return Splice(node.start, node.end, self._render_flow(value, node.start, multiline), order)
 
+    def _blank_separated(self, node: Mapping, idx: int) -> bool:
+        """True when the mapping's entries are separated by blank lines (as Resources often
+        are) around the anchor entry, so that a new entry gets one too."""
+        pairs = node.pairs
+        gaps = []
+        for j in (idx, idx + 1):
+            if 0 < j < len(pairs):
+                between = self.text[self.doc.line_end(pairs[j - 1][1].end) : self.doc.line_start(pairs[j][0].start)]
+                gaps.append(any(not l.strip() for l in between.split("\n")[:-1]) if between else False)
+        return bool(gaps) and all(gaps)
+
     def _literal_lines(self, node: Scalar, new: str, order: int) -> Splice | None:
         """New text for a ``|`` block scalar that rewrites only the lines that differ.
 
@@ -355,7 +366,10 @@ class _Resolver:
             col = node.pairs[0][0].column - 1
             pos, prefix = self._line_end(anchor_value.end)
             line = " " * col + render.yaml_key(key, self.style) + ":" + render.yaml_after_key(value, col, self.style)
-            return Splice(pos, pos, prefix + line + ("" if prefix else self.style.newline), order)
+            eof = bool(prefix)  # the file ends without a newline: the new line goes last, also without
+            if self._blank_separated(node, idx):
+                prefix += self.style.newline
+            return Splice(pos, pos, prefix + line + ("" if eof else self.style.newline), order)
         sep = self._flow_sep(node)
         if self.yaml:
             pair = render.yaml_string(key, self.style, flow=True) + ": " + render.yaml_flow(value, self.style)

@@ -154,7 +154,8 @@ def json_value(value: Any, indent: str, style: Style, multiline: bool = True) ->
     nl, inner = style.newline, indent + style.json_indent
     fn = _intrinsic(value)
     if fn and style.json_inline_intrinsics and (not isinstance(fn[1], (dict, list)) or _flat(fn[1])):
-        return json.dumps(value, ensure_ascii=False, separators=(", ", style.json_colon))
+        text = json.dumps(value, ensure_ascii=False, separators=(", ", style.json_colon))
+        return "{ " + text[1:-1] + " }" if style.json_brace_space else text
     if isinstance(value, dict):
         if not value:
             return "{}"

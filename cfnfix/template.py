@@ -267,7 +267,7 @@ class Template:
                 continue
             if r.section in ("Rules", "Metadata"):
                 continue
-            if any(r.path[: len(c)] == c for c in covered):
+            if any(r.path[: len(c)] == c or c[: len(r.path)] == r.path for c in covered):
                 continue
             raise EditError(f"{r.target} is still used at {'/'.join(map(str, r.path))}")
         return self._drop_emptied_sections(edits)
@@ -304,26 +304,45 @@ class Template:
         return dead
 
     def _interface_edits(self, gone: set[str]) -> list[Edit]:
-        meta = self.section("Metadata").get("AWS::CloudFormation::Interface")
-        if not isinstance(meta, dict):
+        """Parameters leave ``AWS::CloudFormation::Interface``; containers they empty go too."""
+        meta = self.section("Metadata")
+        iface = meta.get("AWS::CloudFormation::Interface")
+        if not isinstance(iface, dict):
             return []
         base = ("Metadata", "AWS::CloudFormation::Interface")
         edits: list[Edit] = []
-        groups = meta.get("ParameterGroups")
+        emptied: set[str] = set()
+        groups = iface.get("ParameterGroups")
         if isinstance(groups, list):
+            dropped = []
+            group_edits: list[Edit] = []
             for gi, group in enumerate(groups):
                 params = group.get("Parameters") if isinstance(group, dict) else None
                 if not isinstance(params, list):
                     continue
                 idx = [i for i, p in enumerate(params) if p in gone]
                 if idx and len(idx) == len(params):
-                    edits.append(Delete(base + ("ParameterGroups", gi)))
+                    dropped.append(gi)
                 else:
-                    edits.extend(Delete(base + ("ParameterGroups", gi, "Parameters", i)) for i in idx)
-        labels = meta.get("ParameterLabels")
+                    group_edits.extend(Delete(base + ("ParameterGroups", gi, "Parameters", i)) for i in idx)
+            if dropped and len(dropped) == len(groups):
+                emptied.add("ParameterGroups")
+            else:
+                edits += group_edits + [Delete(base + ("ParameterGroups", gi)) for gi in dropped]
+        labels = iface.get("ParameterLabels")
         if isinstance(labels, dict):
-            edits.extend(Delete(base + ("ParameterLabels", p)) for p in labels if p in gone)
-        return edits
+            gone_labels = [p for p in labels if p in gone]
+            if gone_labels and len(gone_labels) == len(labels):
+                emptied.add("ParameterLabels")
+            else:
+                edits.extend(Delete(base + ("ParameterLabels", p)) for p in gone_labels)
+        if not emptied:
+            return edits
+        if emptied >= set(iface):
+            if set(meta) == {"AWS::CloudFormation::Interface"}:
+                return [Delete(("Metadata",))]
+            return [Delete(base)]
+        return edits + [Delete(base + (key,)) for key in sorted(emptied)]
 
     def replace_references(self, target: str, value_for: Any) -> list[Edit]:
         """SetValue edits replacing each Ref/GetAtt of ``target`` in resources and outputs.
