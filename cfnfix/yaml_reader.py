@@ -13,6 +13,7 @@ Plain scalars are resolved by YAML 1.1 rules (see yaml11), as CloudFormation rea
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -46,17 +47,61 @@ def read_yaml(text: str) -> tuple[Node, Any]:
     """Parse ``text`` (BOM allowed) into (root node, data). Raises TemplateError."""
     offset = 1 if text.startswith("\ufeff") else 0
     body = text[offset:]
-    sources = ([_c_events] if CParser is not None else []) + [_pure_events]
-    for i, source in enumerate(sources):
+    attempts = []
+    if CParser is not None:
+        attempts.append((_c_events, body, False))
+    for i, (source, source_text, patched) in enumerate(attempts + [(_pure_events, body, False)]):
         try:
-            return _Builder(body, offset).build(source(body))
+            return _Builder(body, offset, patched).build(source(source_text))
         except MarkedYAMLError as e:
-            if i + 1 < len(sources):
-                continue
-            raise _template_error(e) from None
+            if source is _c_events and not patched and "':'" in str(e.problem) and _COLON not in body:
+                hidden = _hide_flow_colons(body)
+                if hidden != body:
+                    try:
+                        return _Builder(body, offset, True).build(_c_events(hidden))
+                    except MarkedYAMLError:
+                        pass
+            if source is _pure_events:
+                raise _template_error(e) from None
         except (YAMLError, ValueError, UnicodeError) as e:
             raise TemplateError(f"invalid YAML: {e}", 1, 1) from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+# libyaml (as bundled) refuses "kms:Decrypt" inside [...]; YAML and CloudFormation accept it.
+# Such colons are swapped for a private-use character of the same length, so every offset stays
+# valid, and swapped back in the scalars the parser returns.
+_COLON = "\ue000"
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def _hide_flow_colons(text: str) -> str:
+    out = []
+    for line in text.splitlines(keepends=True):
+        if "[" not in line and "{" not in line:
+            out.append(line)
+            continue
+        chars = list(line)
+        depth = 0
+        i = 0
+        while i < len(chars):
+            c = chars[i]
+            if c in "'\"" and (i == 0 or chars[i - 1] in " \t[{,:"):
+                m = _QUOTED.match(line, i)
+                if m:
+                    i = m.end()
+                    continue
+            if c == "#" and (i == 0 or chars[i - 1] in " \t"):
+                break
+            if c in "[{":
+                depth += 1
+            elif c in "]}":
+                depth = max(0, depth - 1)
+            elif c == ":" and depth and 0 < i < len(chars) - 1 and chars[i - 1] not in " \t\"'" and chars[i + 1] not in " \t\r\n,[]{}":
+                chars[i] = _COLON
+            i += 1
+        out.append("".join(chars))
+    return "".join(out)
 
 
 def _template_error(e: MarkedYAMLError) -> TemplateError:
@@ -78,9 +123,10 @@ class _Frame:
 
 
 class _Builder:
-    def __init__(self, text: str, offset: int):
-        self.text = text
+    def __init__(self, text: str, offset: int, patched: bool = False):
+        self.text = text  # the original text: slices for block scalars and raw keys come from it
         self.offset = offset
+        self.patched = patched  # events come from _hide_flow_colons(text): restore the colons
         self.anchors: dict[str, tuple[Node, Any, int]] = {}
         self.expanded = 0
 
@@ -119,6 +165,8 @@ class _Builder:
                 if style in ("|", ">"):
                     end = start + len(self.text[start - off : end - off].rstrip(" \t\r\n"))
                 value = ev.value
+                if self.patched and _COLON in value:
+                    value = value.replace(_COLON, ":")
                 data = resolve_plain(value) if not style and ev.tag is None else value
                 node = Scalar(start, end, sm.line + 1, sm.column + 1, tag, data, style)
                 if tag:

@@ -23,10 +23,22 @@ RUNTIME_MODULES = frozenset({
     "pip", "setuptools", "pkg_resources", "_distutils_hack",
 })
 _SUB_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+# Module names after "import" / "from" anywhere in the code: a cheap first look, so that libcst
+# (about 100x slower) parses only code that may import something the runtime lacks.
+_IMPORTED = re.compile(r"(?m)^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import\b|import[ \t]+([\w. \t,]+))")
 
 
 def available(module: str) -> bool:
     return module in RUNTIME_MODULES or module in sys.stdlib_module_names
+
+
+def may_import_unavailable(code: str) -> bool:
+    """False only when every import line names modules the runtime ships (or there is none)."""
+    for m in _IMPORTED.finditer(code):
+        names = [m.group(1)] if m.group(1) else [n.split()[0] for n in m.group(2).split(",") if n.split()]
+        if any(not available(n.lstrip(".").split(".")[0]) for n in names if n.lstrip(".")):
+            return True
+    return False
 
 
 class LambdaInlineImports(Fixer):
@@ -117,6 +129,8 @@ change only in the removed lines.
                 code, edit_path = code[0], edit_path + (0,)
         if not isinstance(code, str):
             return  # Fn::Join and other computed code: not analysed
+        if not may_import_unavailable(code):
+            return
         masked, placeholders = _mask(code) if edit_path != path else (code, {})
         if placeholders is None:
             return
