@@ -42,12 +42,14 @@ class Delete:
 
 @dataclass(frozen=True)
 class Insert:
-    """Add ``key: value`` to the mapping at ``path``, after ``after`` (default: at the end)."""
+    """Add ``key: value`` to the mapping at ``path``: after the key ``after``, or before the key
+    ``before``, or at the end."""
 
     path: Path
     key: str
     value: Any
     after: str | None = None
+    before: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ def apply_to_data(data: Any, edits: list[Edit]) -> Any:
             pos = len(items)
             if e.after is not None:
                 pos = next((i + 1 for i, (k, _) in enumerate(items) if k == e.after), len(items))
+            elif e.before is not None:
+                pos = next((i for i, (k, _) in enumerate(items) if k == e.before), len(items))
             items.insert(pos, (e.key, normalize(e.value)))
             target.clear()
             target.update(items)
@@ -169,7 +173,7 @@ class _Resolver:
         if isinstance(edit, Delete):
             return [self.delete(tuple(edit.path), order)]
         if isinstance(edit, Insert):
-            return [self.insert(tuple(edit.path), edit.key, edit.value, edit.after, order)]
+            return [self.insert(tuple(edit.path), edit.key, edit.value, edit.after, order, edit.before)]
         if isinstance(edit, Append):
             return [self.append(tuple(edit.path), edit.value, order)]
         if isinstance(edit, RenameKey):
@@ -350,7 +354,7 @@ class _Resolver:
             return Splice(start, siblings[idx + 1][0], "", order)
         return Splice(siblings[idx - 1][1], end, "", order)
 
-    def insert(self, path: Path, key: str, value: Any, after: str | None, order: int) -> Splice:
+    def insert(self, path: Path, key: str, value: Any, after: str | None, order: int, before: str | None = None) -> Splice:
         node = self.node(path) if path else self.doc.root
         if isinstance(node, Scalar) and node.value is None or isinstance(node, Mapping) and not node.pairs:
             return self.set_value(path, {key: value}, order)
@@ -358,10 +362,13 @@ class _Resolver:
             raise EditError(f"not a mapping at {'/'.join(map(str, path))}")
         if node.get(key) is not None:
             raise EditError(f"key {key!r} already exists at {'/'.join(map(str, path))}")
+        if before is not None and node.index_of(before) >= 0:
+            return self._insert_before(node, node.index_of(before), key, value, order)
         idx = node.index_of(after) if after is not None else len(node.pairs) - 1
-        if idx < 0:
-            idx = len(node.pairs) - 1
-        anchor_key, anchor_value = node.pairs[idx]
+        return self._insert_after(node, idx if idx >= 0 else len(node.pairs) - 1, key, value, order)
+
+    def _insert_after(self, node: Mapping, idx: int, key: str, value: Any, order: int) -> Splice:
+        anchor_value = node.pairs[idx][1]
         if self._is_block(node):
             col = node.pairs[0][0].column - 1
             pos, prefix = self._line_end(anchor_value.end)
@@ -377,6 +384,26 @@ class _Resolver:
             indent = sep.rsplit("\n", 1)[1] if "\n" in sep else ""
             pair = render.json_scalar(key) + self.style.json_colon + render.json_value(value, indent, self.style, "\n" in sep)
         return Splice(anchor_value.end, anchor_value.end, "," + sep + pair, order)
+
+    def _insert_before(self, node: Mapping, idx: int, key: str, value: Any, order: int) -> Splice:
+        next_key = node.pairs[idx][0]
+        if self._is_block(node):
+            if idx > 0:
+                return self._insert_after(node, idx - 1, key, value, order)
+            if not self._first_on_line(next_key.start):
+                raise EditError(f"cannot insert {key!r} before {next_key.value!r}: unusual layout")
+            col = next_key.column - 1
+            pos = self._with_leading_comments(next_key.start)
+            line = " " * col + render.yaml_key(key, self.style) + ":" + render.yaml_after_key(value, col, self.style)
+            gap = self.style.newline if self._blank_separated(node, 0) else ""
+            return Splice(pos, pos, line + self.style.newline + gap, order)
+        sep = self._flow_sep(node)
+        if self.yaml:
+            pair = render.yaml_string(key, self.style, flow=True) + ": " + render.yaml_flow(value, self.style)
+        else:
+            indent = sep.rsplit("\n", 1)[1] if "\n" in sep else ""
+            pair = render.json_scalar(key) + self.style.json_colon + render.json_value(value, indent, self.style, "\n" in sep)
+        return Splice(next_key.start, next_key.start, pair + "," + sep, order)
 
     def append(self, path: Path, value: Any, order: int) -> Splice:
         node = self.node(path)

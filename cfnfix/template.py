@@ -191,19 +191,28 @@ class Template:
         return f"{base}{n}"
 
     # ----- edit helpers ----------------------------------------------------------------------
+    SECTION_ORDER = ("AWSTemplateFormatVersion", "Description", "Transform", "Metadata", "Parameters",
+                     "Rules", "Mappings", "Conditions", "Resources", "Outputs")
+
+    def add_top_level(self, key: str, value: Any) -> Edit:
+        """Add a top-level key (a section, ``Transform``…) where CloudFormation's usual section
+        order puts it: after the sections that come before it, else before the first that
+        comes after it."""
+        order = self.SECTION_ORDER
+        rank = order.index(key) if key in order else len(order)
+        earlier = [k for k in self.data if k in order and order.index(k) < rank]
+        if earlier:
+            return Insert((), key, value, after=earlier[-1])
+        later = [k for k in self.data if k in order and order.index(k) > rank]
+        return Insert((), key, value, before=later[0] if later else None)
+
     def add_entry(self, section: str, name: str, body: Any, after: str | None = None) -> Edit:
         """Add ``name: body`` to a top-level section, creating the section when it is missing."""
         if section in self.data and isinstance(self.data[section], dict):
             return Insert((section,), name, body, after=after)
-        order = ["AWSTemplateFormatVersion", "Description", "Transform", "Metadata", "Parameters", "Rules", "Mappings", "Conditions", "Resources", "Outputs"]
-        before = order[: order.index(section)] if section in order else order
-        anchor = None
-        for key in self.data:
-            if key in before:
-                anchor = key
         if section in self.data:  # present but null
             return SetValue((section,), {name: body})
-        return Insert((), section, {name: body}, after=anchor)
+        return self.add_top_level(section, {name: body})
 
     def add_resource(self, name: str, body: dict, after: str | None = None) -> Edit:
         return self.add_entry("Resources", name, body, after)

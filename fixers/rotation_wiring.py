@@ -313,11 +313,7 @@ def _transform_edit(template: Template):
         return Append(("Transform",), TRANSFORM)
     if value is not None:
         return SetValue(("Transform",), [value, TRANSFORM])
-    anchor = None
-    for key in template.data:
-        if key in ("AWSTemplateFormatVersion", "Description"):
-            anchor = key
-    return Insert((), "Transform", TRANSFORM, after=anchor)
+    return template.add_top_level("Transform", TRANSFORM)
 
 
 def _attachment(template: Template, name: str, res: dict, secret: str, db: tuple):

@@ -140,3 +140,16 @@ def test_long_and_short_forms_read_alike():
     short = Template(Document("Resources:\n  A:\n    Type: X\n    Properties:\n      P: !GetAtt B.Arn\n      Q: !Ref C\n", "t.yaml"))
     long = Template(Document('{"Resources": {"A": {"Type": "X", "Properties": {"P": {"Fn::GetAtt": "B.Arn"}, "Q": {"Ref": "C"}}}}}', "t.json"))
     assert short.data == long.data
+
+
+def test_top_level_keys_go_in_section_order():
+    text = "# stack\nResources:\n  A:\n    Type: X\nOutputs:\n  O:\n    Value: 1\n"
+    t = Template(Document(text, "t.yaml"))
+    doc = Document(text, "t.yaml")
+    out = splice(text, resolve(doc, [t.add_top_level("Transform", "AWS::Serverless-2016-10-31"), t.add_parameter("P", {"Type": "String"})]))
+    assert out == ("Transform: AWS::Serverless-2016-10-31\nParameters:\n  P:\n    Type: String\n# stack\n"
+                   "Resources:\n  A:\n    Type: X\nOutputs:\n  O:\n    Value: 1\n")
+    j = '{\n  "Resources": {"A": {"Type": "X"}}\n}\n'
+    t = Template(Document(j, "t.json"))
+    out = splice(j, resolve(Document(j, "t.json"), [t.add_top_level("Transform", "X")]))
+    assert out == '{\n  "Transform": "X",\n  "Resources": {"A": {"Type": "X"}}\n}\n'
