@@ -16,7 +16,6 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import InternalError, TemplateError
 
 EXIT_OK, EXIT_FIXABLE, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 PROGRESS_MIN_FILES = 20

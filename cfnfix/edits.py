@@ -449,6 +449,27 @@ def _fail(message: str):
     raise EditError(message)
 
 
+def keeps_layout(doc: Document, path: Path, value: Any) -> bool:
+    """Whether ``SetValue(path, value)`` keeps the layout of the YAML block scalar at ``path``,
+    rewriting only the lines that differ. True for anything that is not a block scalar; False
+    for a ``>`` block, ``|+``, an explicit indentation indicator, or a chomping indicator that
+    disagrees with the new text (those would be laid out afresh as a ``|`` block)."""
+    r = _Resolver(doc)
+    path = tuple(path)
+    if doc.is_tag_step(path):
+        path, value = path[:-1], {path[-1]: value}
+    node = doc.node_at(path)
+    if doc.format != "yaml" or not isinstance(node, Scalar) or node.style not in ("|", ">"):
+        return True
+    if node.style == ">":
+        return False
+    new = value
+    if node.tag:
+        fn = SHORT_TAGS[node.tag]
+        new = value[fn] if isinstance(value, dict) and list(value) == [fn] else None
+    return isinstance(new, str) and r._literal_lines(node, new, 0) is not None
+
+
 def _merge_deletes(doc: Document, edits: list[Edit]) -> list[Edit]:
     """Deletes that together empty a collection become one SetValue to ``{}`` / ``[]``, so the
     text says what the data says (a YAML key with nothing under it would read as null)."""

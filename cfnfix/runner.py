@@ -13,7 +13,7 @@ from .diff import colorize, unified_diff
 from .engine import NotATemplate, Result, fix_document
 from .errors import InternalError, TemplateError
 from .explain import file_record, render_json, render_markdown, render_text
-from .files import FileChanged, Source, decode, discover, looks_like_template, read_source, write_atomic
+from .files import FileChanged, decode, discover, looks_like_template, read_source, write_atomic
 
 
 @dataclass

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 import ast
-import difflib
 import functools
 import re
 import sys
 
-from cfnfix.edits import EditError, SetValue, resolve, splice
+from cfnfix.edits import SetValue, keeps_layout
 from cfnfix.fixer import Fix, Fixer, Report, Safety
-from cfnfix.nodes import Scalar
 from cfnfix.template import Template
 
 # What a Lambda Python 3 runtime can import without a deployment package or a layer: the
@@ -150,7 +148,7 @@ change only in the removed lines.
         new = _unmask(module.visit(remover(set(unused))).code, placeholders)
         mods = ", ".join(f"`{m}`" for m in unused)
         edit = SetValue(edit_path, new)
-        if not _rewritten_in_place(template, edit, code, new):
+        if not keeps_layout(template.doc, edit.path, edit.value):
             yield Report(f"Function {name}: inline code imports {mods}, which the {runtime} runtime does not include, "
                          f"and never uses {'it' if len(unused) == 1 else 'them'}; remove the import by hand "
                          "(cfnfix cannot rewrite this block in its own layout)", path)
@@ -332,34 +330,3 @@ def _libcst():
             return updated.with_changes(body=body, footer=[*carry, *updated.footer])
 
     return cst, Remover
-
-
-def _rewritten_in_place(template: Template, edit: SetValue, old: str, new: str) -> bool:
-    """True when the engine writes ``new`` over a YAML block scalar changing no other line of
-    the file than the lines that differ between the two codes. The engine rewrites only the
-    changed lines of a ``|``/``|-`` block; a `>` block, `|+` or an indentation indicator would be
-    laid out afresh, which this check refuses."""
-    doc = template.doc
-    node = doc.node_at(edit.path)
-    if doc.format != "yaml" or not isinstance(node, Scalar) or node.style not in ("|", ">"):
-        return True  # a JSON string, or a quoted YAML one (which becomes a `|` block): no lines to keep
-    try:
-        text = splice(doc.text, resolve(doc, [edit]))
-    except EditError:
-        return False
-    return _changed_lines(doc.text, text) == _changed_lines(old, new)
-
-
-def _changed_lines(a: str, b: str) -> tuple[int, int]:
-    """How many lines of ``a`` and of ``b`` are not in their longest common matching."""
-    x = [line.rstrip() for line in a.split("\n")]
-    y = [line.rstrip() for line in b.split("\n")]
-    while x and y and x[-1] == y[-1]:
-        x.pop()
-        y.pop()
-    head = 0
-    while head < min(len(x), len(y)) and x[head] == y[head]:
-        head += 1
-    x, y = x[head:], y[head:]
-    same = sum(block.size for block in difflib.SequenceMatcher(None, x, y, autojunk=False).get_matching_blocks())
-    return len(x) - same, len(y) - same

@@ -5,7 +5,6 @@ pull requests), asserting on the git refs pushed and the API requests received."
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
