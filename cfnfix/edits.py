@@ -370,20 +370,27 @@ class _Resolver:
     def _insert_after(self, node: Mapping, idx: int, key: str, value: Any, order: int) -> Splice:
         anchor_value = node.pairs[idx][1]
         if self._is_block(node):
-            col = node.pairs[0][0].column - 1
             pos, prefix = self._line_end(anchor_value.end)
-            line = " " * col + render.yaml_key(key, self.style) + ":" + render.yaml_after_key(value, col, self.style)
+            line = self._block_entry(node, key, value)
             eof = bool(prefix)  # the file ends without a newline: the new line goes last, also without
             if self._blank_separated(node, idx):
                 prefix += self.style.newline
             return Splice(pos, pos, prefix + line + ("" if eof else self.style.newline), order)
         sep = self._flow_sep(node)
+        return Splice(anchor_value.end, anchor_value.end, "," + sep + self._flow_pair(key, value, sep), order)
+
+    def _block_entry(self, node: Mapping, key: str, value: Any) -> str:
+        """``key: value`` as a line (or lines) of the block mapping ``node``."""
+        col = node.pairs[0][0].column - 1
+        return " " * col + render.yaml_key(key, self.style) + ":" + render.yaml_after_key(value, col, self.style)
+
+    def _flow_pair(self, key: str, value: Any, sep: str) -> str:
+        """``key: value`` for a flow mapping (YAML) or an object (JSON) whose members are
+        separated by ``sep``."""
         if self.yaml:
-            pair = render.yaml_string(key, self.style, flow=True) + ": " + render.yaml_flow(value, self.style)
-        else:
-            indent = sep.rsplit("\n", 1)[1] if "\n" in sep else ""
-            pair = render.json_scalar(key) + self.style.json_colon + render.json_value(value, indent, self.style, "\n" in sep)
-        return Splice(anchor_value.end, anchor_value.end, "," + sep + pair, order)
+            return render.yaml_string(key, self.style, flow=True) + ": " + render.yaml_flow(value, self.style)
+        indent = sep.rsplit("\n", 1)[1] if "\n" in sep else ""
+        return render.json_scalar(key) + self.style.json_colon + render.json_value(value, indent, self.style, "\n" in sep)
 
     def _insert_before(self, node: Mapping, idx: int, key: str, value: Any, order: int) -> Splice:
         next_key = node.pairs[idx][0]
@@ -392,18 +399,11 @@ class _Resolver:
                 return self._insert_after(node, idx - 1, key, value, order)
             if not self._first_on_line(next_key.start):
                 raise EditError(f"cannot insert {key!r} before {next_key.value!r}: unusual layout")
-            col = next_key.column - 1
             pos = self._with_leading_comments(next_key.start)
-            line = " " * col + render.yaml_key(key, self.style) + ":" + render.yaml_after_key(value, col, self.style)
             gap = self.style.newline if self._blank_separated(node, 0) else ""
-            return Splice(pos, pos, line + self.style.newline + gap, order)
+            return Splice(pos, pos, self._block_entry(node, key, value) + self.style.newline + gap, order)
         sep = self._flow_sep(node)
-        if self.yaml:
-            pair = render.yaml_string(key, self.style, flow=True) + ": " + render.yaml_flow(value, self.style)
-        else:
-            indent = sep.rsplit("\n", 1)[1] if "\n" in sep else ""
-            pair = render.json_scalar(key) + self.style.json_colon + render.json_value(value, indent, self.style, "\n" in sep)
-        return Splice(next_key.start, next_key.start, pair + "," + sep, order)
+        return Splice(next_key.start, next_key.start, self._flow_pair(key, value, sep) + "," + sep, order)
 
     def append(self, path: Path, value: Any, order: int) -> Splice:
         node = self.node(path)

@@ -255,19 +255,9 @@ class Template:
         for rule, body in self.section("Rules").items():
             if any(r.target in gone_all for r in self.references if r.section == "Rules" and r.owner == rule):
                 edits.append(Delete(("Rules", rule)))
-        # DependsOn lists of resources that stay.
-        for rname, res in self.resources.items():
-            if rname in gone or not isinstance(res, dict):
-                continue
-            dep = res.get("DependsOn")
-            if isinstance(dep, str) and dep in gone:
-                edits.append(Delete(("Resources", rname, "DependsOn")))
-            elif isinstance(dep, list):
-                idx = [i for i, d in enumerate(dep) if d in gone]
-                if idx and len(idx) == len(dep):
-                    edits.append(Delete(("Resources", rname, "DependsOn")))
-                else:
-                    edits.extend(Delete(("Resources", rname, "DependsOn", i)) for i in idx)
+        for rname in self.resources:  # DependsOn lists of resources that stay
+            if rname not in gone:
+                edits.extend(self.drop_dependencies(rname, gone))
         edits.extend(self._interface_edits(gone))
         for r in self.references:
             if r.target not in gone_all or r.kind == "DependsOn":
@@ -290,6 +280,20 @@ class Template:
             if body and gone >= set(body):
                 out = [e for e in out if not (len(e.path) >= 2 and e.path[0] == section)] + [Delete((section,))]
         return out
+
+    def drop_dependencies(self, resource: str, targets: set[str]) -> list[Edit]:
+        """Edits removing ``targets`` from the resource's DependsOn (the key goes when emptied)."""
+        res = self.resources.get(resource)
+        dep = res.get("DependsOn") if isinstance(res, dict) else None
+        path = ("Resources", resource, "DependsOn")
+        if isinstance(dep, str) and dep in targets:
+            return [Delete(path)]
+        if isinstance(dep, list):
+            idx = [i for i, d in enumerate(dep) if d in targets]
+            if idx and len(idx) == len(dep):
+                return [Delete(path)]
+            return [Delete(path + (i,)) for i in idx]
+        return []
 
     def parameters_orphaned_by(self, removed: list[tuple]) -> list[str]:
         """Parameters whose every use lies under one of the ``removed`` paths: left alone, they

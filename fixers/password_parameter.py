@@ -306,15 +306,7 @@ def _rewrite_secret(template: Template, secret: str, name: str, targets, owner: 
         SetValue(base + ("SecretString",), _generate(sub(out) if "${" in out else out, password_key, exclude, length)),
         RenameKey(base + ("SecretString",), "GenerateSecretString"),
     ]
-    dep = res.get("DependsOn")
-    if isinstance(dep, str) and dep in users:
-        edits.append(Delete(("Resources", secret, "DependsOn")))
-    elif isinstance(dep, list):
-        gone = [i for i, d in enumerate(dep) if d in users]
-        if gone and len(gone) == len(dep):
-            edits.append(Delete(("Resources", secret, "DependsOn")))
-        else:
-            edits += [Delete(("Resources", secret, "DependsOn", i)) for i in gone]
+    edits += template.drop_dependencies(secret, set(users))
     return password_key, edits
 
 
