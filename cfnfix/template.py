@@ -269,17 +269,29 @@ class Template:
             if any(r.path[: len(c)] == c or c[: len(r.path)] == r.path for c in covered):
                 continue
             raise EditError(f"{r.target} is still used at {'/'.join(map(str, r.path))}")
-        return self._drop_emptied_sections(edits)
+        return self._collapse(edits)
 
-    def _drop_emptied_sections(self, edits: list[Edit]) -> list[Edit]:
-        """A top-level section whose every entry is deleted goes as a whole."""
-        out = list(edits)
-        for section in ("Parameters", "Conditions", "Rules", "Outputs"):
-            body = self.section(section)
-            gone = {e.path[1] for e in out if isinstance(e, Delete) and len(e.path) == 2 and e.path[0] == section}
-            if body and gone >= set(body):
-                out = [e for e in out if not (len(e.path) >= 2 and e.path[0] == section)] + [Delete((section,))]
-        return out
+    def _collapse(self, edits: list[Edit]) -> list[Edit]:
+        """Deletes that together empty a list or mapping delete it instead, upwards (so no
+        ``Rules: {}`` or ``ParameterLabels: {}`` is left behind) — never ``Resources``."""
+        while True:
+            deleted = {tuple(e.path) for e in edits if isinstance(e, Delete)}
+            parents = {p[:-1] for p in deleted if len(p) > 1}
+            full = None
+            for parent in sorted(parents, key=len, reverse=True):
+                if parent == ("Resources",):
+                    continue
+                node = self.data
+                for step in parent:
+                    node = node[step] if isinstance(node, (dict, list)) else None
+                keys = list(node) if isinstance(node, dict) else range(len(node)) if isinstance(node, list) else []
+                if keys and {parent + (k,) for k in keys} <= deleted:
+                    full = parent
+                    break
+            if full is None:
+                return edits
+            edits = [e for e in edits if not (isinstance(e, Delete) and tuple(e.path)[: len(full)] == full)]
+            edits.append(Delete(full))
 
     def drop_dependencies(self, resource: str, targets: set[str]) -> list[Edit]:
         """Edits removing ``targets`` from the resource's DependsOn (the key goes when emptied)."""
@@ -317,45 +329,25 @@ class Template:
         return dead
 
     def _interface_edits(self, gone: set[str]) -> list[Edit]:
-        """Parameters leave ``AWS::CloudFormation::Interface``; containers they empty go too."""
-        meta = self.section("Metadata")
-        iface = meta.get("AWS::CloudFormation::Interface")
+        """Parameters leave ``AWS::CloudFormation::Interface`` (emptied containers go in _collapse)."""
+        iface = self.section("Metadata").get("AWS::CloudFormation::Interface")
         if not isinstance(iface, dict):
             return []
         base = ("Metadata", "AWS::CloudFormation::Interface")
         edits: list[Edit] = []
-        emptied: set[str] = set()
         groups = iface.get("ParameterGroups")
-        if isinstance(groups, list):
-            dropped = []
-            group_edits: list[Edit] = []
-            for gi, group in enumerate(groups):
-                params = group.get("Parameters") if isinstance(group, dict) else None
-                if not isinstance(params, list):
-                    continue
+        for gi, group in enumerate(groups if isinstance(groups, list) else []):
+            params = group.get("Parameters") if isinstance(group, dict) else None
+            if isinstance(params, list):
                 idx = [i for i, p in enumerate(params) if p in gone]
                 if idx and len(idx) == len(params):
-                    dropped.append(gi)
+                    edits.append(Delete(base + ("ParameterGroups", gi)))  # a group of only those
                 else:
-                    group_edits.extend(Delete(base + ("ParameterGroups", gi, "Parameters", i)) for i in idx)
-            if dropped and len(dropped) == len(groups):
-                emptied.add("ParameterGroups")
-            else:
-                edits += group_edits + [Delete(base + ("ParameterGroups", gi)) for gi in dropped]
+                    edits.extend(Delete(base + ("ParameterGroups", gi, "Parameters", i)) for i in idx)
         labels = iface.get("ParameterLabels")
         if isinstance(labels, dict):
-            gone_labels = [p for p in labels if p in gone]
-            if gone_labels and len(gone_labels) == len(labels):
-                emptied.add("ParameterLabels")
-            else:
-                edits.extend(Delete(base + ("ParameterLabels", p)) for p in gone_labels)
-        if not emptied:
-            return edits
-        if emptied >= set(iface):
-            if set(meta) == {"AWS::CloudFormation::Interface"}:
-                return [Delete(("Metadata",))]
-            return [Delete(base)]
-        return edits + [Delete(base + (key,)) for key in sorted(emptied)]
+            edits.extend(Delete(base + ("ParameterLabels", p)) for p in labels if p in gone)
+        return edits
 
     def replace_references(self, target: str, value_for: Any) -> list[Edit]:
         """SetValue edits replacing each Ref/GetAtt of ``target`` in resources and outputs.

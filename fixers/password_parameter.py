@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import re
 
-from cfnfix.edits import Delete, EditError, RenameKey, SetValue
+from cfnfix.edits import EditError, RenameKey, SetValue
 from cfnfix.fixer import Fix, Fixer, Report, Safety
 from cfnfix.template import Template, ref, sub
 
@@ -162,7 +162,7 @@ there, and an update of an existing stack changes the password.
                 text = re.sub(r"\$\{\s*" + re.escape(name) + r"\s*\}", lambda m: resolve, text)
                 edits.append(SetValue(r.path, sub([text, *value[1:]] if isinstance(value, list) else text)))
         try:
-            edits += _collapse(template.data, template.remove(name, handled=edits))
+            edits += template.remove(name, handled=edits)
         except EditError as e:
             raise _Skip(str(e)) from None
         used_by = list(dict.fromkeys(r.owner for r in refs if r.section == "Resources" and r.owner != secret))
@@ -340,24 +340,6 @@ def _parse_sub_json(text: str):
 
 def _var_name(variable: str) -> str:
     return variable[2:-1].strip()
-
-
-def _collapse(data, edits):
-    """Delete a list or mapping whose entries are all deleted rather than leave ``Rules: {}`` or
-    ``ParameterLabels: {}`` behind."""
-    while True:
-        deleted = {tuple(e.path) for e in edits if isinstance(e, Delete)}
-        parents = {p[:-1] for p in deleted if len(p) > 1}
-        full = next((p for p in sorted(parents, key=len, reverse=True)
-                     if {p + (k,) for k in _keys(_get(data, p))} <= deleted), None)
-        if full is None:
-            return edits
-        edits = [e for e in edits if not (isinstance(e, Delete) and tuple(e.path)[: len(full)] == full)]
-        edits.append(Delete(full))
-
-
-def _keys(node):
-    return node.keys() if isinstance(node, dict) else range(len(node)) if isinstance(node, list) else ()
 
 
 def _attached(template: Template, secret: str) -> bool:
