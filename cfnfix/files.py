@@ -136,9 +136,15 @@ def _git_root(start: Path) -> Path | None:
     return None
 
 
-def discover(paths: list[Path]) -> Iterator[tuple[Path, bool]]:
+def discover(paths: list[Path], on_error=None) -> Iterator[tuple[Path, bool]]:
     """(path, explicit) for each file to look at. Explicit files are always processed;
-    files found in directories only when they look like templates (see ``looks_like_template``)."""
+    files found in directories only when they look like templates (see ``looks_like_template``).
+    A directory that cannot be read is passed to ``on_error(path, message)``."""
+
+    def walk_error(error: OSError) -> None:
+        if on_error is not None:
+            on_error(error.filename or "?", f"cannot read the directory: {error.strerror or error}")
+
     for p in paths:
         if not p.is_dir():
             yield p, True
@@ -151,7 +157,7 @@ def discover(paths: list[Path]) -> Iterator[tuple[Path, bool]]:
             chain = [d for d in [root, *root.parents] if d == repo or repo in d.parents]
             for d in reversed(chain[1:]):
                 ignore.add_dir(d)
-        for dirpath, dirnames, filenames in os.walk(p, followlinks=False):
+        for dirpath, dirnames, filenames in os.walk(p, followlinks=False, onerror=walk_error):
             d = Path(dirpath)
             ignore.add_dir(d.resolve())
             keep = []

@@ -138,7 +138,8 @@ class Run:
             if str(p) == "-":
                 files.append((p, True))
             else:
-                files.extend((f, explicit and not self.skip_non_templates) for f, explicit in discover([p]))
+                found = discover([p], on_error=lambda path, message: self.error(str(path), message))
+                files.extend((f, explicit and not self.skip_non_templates) for f, explicit in found)
         show_progress = not self.quiet and len(files) >= PROGRESS_MIN_FILES and _tty(True) and self.fmt == "text"
         if show_progress:
             with click.progressbar(files, label="cfnfix", file=sys.stderr) as bar:
