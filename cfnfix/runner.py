@@ -177,14 +177,18 @@ class Run:
             return
         parts = []
         if self.write:
-            parts.append(f"fixed {self.files_fixed} file{'s' if self.files_fixed != 1 else ''} ({self.fixes} fixes)")
+            parts.append(f"fixed {_count(self.files_fixed, 'file')} ({_count(self.fixes, 'fix')})")
         elif self.pending:
-            parts.append(f"{self.pending} file{'s' if self.pending != 1 else ''} would be fixed ({self.fixes} fixes); run with --write to apply")
+            parts.append(f"{_count(self.pending, 'file')} would be fixed ({_count(self.fixes, 'fix')}); run with --write to apply")
         else:
             parts.append("nothing to fix")
         if self.errors:
             parts.append(f"{len(self.errors)} error{'s' if len(self.errors) != 1 else ''}")
         click.echo("cfnfix: " + "; ".join(parts), err=True)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "es" if noun.endswith("x") else "s")
 
 
 def _tty(err: bool) -> bool:

@@ -137,7 +137,7 @@ there, and an update of an existing stack changes the password.
             edits += secret_edits
             new_secret = None
         else:
-            secret = template.unique_id(f"{name}Secret", taken)
+            secret = template.unique_id(_secret_name(name), taken)
             resolve_key = "password"
             new_secret = secret
         taken.add(secret)
@@ -340,6 +340,13 @@ def _parse_sub_json(text: str):
 
 def _var_name(variable: str) -> str:
     return variable[2:-1].strip()
+
+
+def _secret_name(parameter: str) -> str:
+    """The secret is named for the credential, not the password: DBPassword → DBSecret,
+    MasterUserPassword → MasterUserSecret, AuthToken → AuthTokenSecret."""
+    base = re.sub(r"(?i)(password|passwd|pwd|pass)$", "", parameter)
+    return f"{base or 'Database'}Secret"
 
 
 def _attached(template: Template, secret: str) -> bool:
