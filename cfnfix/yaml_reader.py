@@ -18,6 +18,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from .errors import TemplateError
 from .nodes import SHORT_TAGS, Mapping, Node, Scalar, Sequence, intrinsic_value, normalize
@@ -47,25 +48,34 @@ def read_yaml(text: str) -> tuple[Node, Any]:
     """Parse ``text`` (BOM allowed) into (root node, data). Raises TemplateError."""
     offset = 1 if text.startswith("\ufeff") else 0
     body = text[offset:]
-    attempts = []
     if CParser is not None:
-        attempts.append((_c_events, body, False))
-    for i, (source, source_text, patched) in enumerate(attempts + [(_pure_events, body, False)]):
         try:
-            return _Builder(body, offset, patched).build(source(source_text))
+            return _Builder(body, offset).build(_c_events(body))
         except MarkedYAMLError as e:
-            if source is _c_events and not patched and "':'" in str(e.problem) and _COLON not in body:
+            if "':'" in str(e.problem) and _COLON not in body:
                 hidden = _hide_flow_colons(body)
                 if hidden != body:
                     try:
                         return _Builder(body, offset, True).build(_c_events(hidden))
-                    except MarkedYAMLError:
+                    except YAMLError:
                         pass
-            if source is _pure_events:
-                raise _template_error(e) from None
-        except (YAMLError, ValueError, UnicodeError) as e:
-            raise TemplateError(f"invalid YAML: {e}", 1, 1) from None
-    raise AssertionError("unreachable")  # pragma: no cover
+        except YAMLError:
+            pass  # the pure parser below words the error
+    try:
+        return _Builder(body, offset).build(_pure_events(body))
+    except MarkedYAMLError as e:
+        raise _template_error(e) from None
+    except ReaderError as e:
+        line, col = _line_col(body, e.position)
+        ch = e.character if isinstance(e.character, int) else ord(str(e.character)[:1] or "?")
+        raise TemplateError(f"control character U+{ch:04X} is not allowed in YAML", line, col) from None
+    except (YAMLError, ValueError, UnicodeError) as e:
+        raise TemplateError(f"invalid YAML: {e}", 1, 1) from None
+
+
+def _line_col(text: str, pos: int) -> tuple[int, int]:
+    line = text.count("\n", 0, pos) + 1
+    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
 
 
 # libyaml (as bundled) refuses "kms:Decrypt" inside [...]; YAML and CloudFormation accept it.
