@@ -12,6 +12,8 @@ from typing import Any
 from .errors import TemplateError
 from .nodes import SHORT_TAGS, AnyNode, Mapping, Node, Scalar, Sequence, child
 
+_YAML_BREAKS = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+_JSON_BREAKS = re.compile("\r\n|[\n\r]")
 # Above this size a file is rejected rather than parsed (see README, "Limits").
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -61,7 +63,9 @@ class Document:
     # ----- positions -------------------------------------------------------------------------
     @cached_property
     def _line_starts(self) -> list[int]:
-        return [0] + [m.end() for m in re.finditer("\n", self.text)]
+        # YAML 1.1 (libyaml) breaks lines at CR, LF, CRLF, NEL, LS and PS; JSON at CR and LF.
+        breaks = _YAML_BREAKS if self.format == "yaml" else _JSON_BREAKS
+        return [0] + [m.end() for m in breaks.finditer(self.text)]
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a text offset."""
@@ -70,12 +74,14 @@ class Document:
         return line, offset - starts[line - 1] + 1
 
     def line_start(self, offset: int) -> int:
-        return self.text.rfind("\n", 0, offset) + 1
+        starts = self._line_starts
+        return starts[bisect_right(starts, offset) - 1]
 
     def line_end(self, offset: int) -> int:
-        """Offset just past the newline of the line holding ``offset`` (or the end of text)."""
-        i = self.text.find("\n", offset)
-        return len(self.text) if i < 0 else i + 1
+        """Offset just past the line break of the line holding ``offset`` (or the end of text)."""
+        starts = self._line_starts
+        i = bisect_right(starts, offset)
+        return starts[i] if i < len(starts) else len(self.text)
 
     def indent_of_line(self, offset: int) -> str:
         start = self.line_start(offset)

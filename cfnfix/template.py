@@ -198,6 +198,8 @@ class Template:
         """Add a top-level key (a section, ``Transform``…) where CloudFormation's usual section
         order puts it: after the sections that come before it, else before the first that
         comes after it."""
+        if key in self.data:  # present but empty (null): fill it in
+            return SetValue((key,), value)
         order = self.SECTION_ORDER
         rank = order.index(key) if key in order else len(order)
         earlier = [k for k in self.data if k in order and order.index(k) < rank]
@@ -301,7 +303,7 @@ class Template:
         if isinstance(dep, str) and dep in targets:
             return [Delete(path)]
         if isinstance(dep, list):
-            idx = [i for i, d in enumerate(dep) if d in targets]
+            idx = [i for i, d in enumerate(dep) if isinstance(d, str) and d in targets]
             if idx and len(idx) == len(dep):
                 return [Delete(path)]
             return [Delete(path + (i,)) for i in idx]
@@ -339,14 +341,14 @@ class Template:
         for gi, group in enumerate(groups if isinstance(groups, list) else []):
             params = group.get("Parameters") if isinstance(group, dict) else None
             if isinstance(params, list):
-                idx = [i for i, p in enumerate(params) if p in gone]
+                idx = [i for i, p in enumerate(params) if isinstance(p, str) and p in gone]
                 if idx and len(idx) == len(params):
                     edits.append(Delete(base + ("ParameterGroups", gi)))  # a group of only those
                 else:
                     edits.extend(Delete(base + ("ParameterGroups", gi, "Parameters", i)) for i in idx)
         labels = iface.get("ParameterLabels")
         if isinstance(labels, dict):
-            edits.extend(Delete(base + ("ParameterLabels", p)) for p in labels if p in gone)
+            edits.extend(Delete(base + ("ParameterLabels", p)) for p in labels if isinstance(p, str) and p in gone)
         return edits
 
     def replace_references(self, target: str, value_for: Any) -> list[Edit]:

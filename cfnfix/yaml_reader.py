@@ -258,6 +258,13 @@ class _Builder:
             return None
         key = frame.key
         frame.key = None
+        if isinstance(node, Scalar) and node.start == node.end and node.value is None and not node.style:
+            # An empty value ("Key:" and nothing): libyaml may mark it at the next token, even on
+            # a later line; it belongs right after the key's colon, where an edit must go.
+            colon = self.text.find(":", key.end - self.offset)
+            if colon >= 0 and colon + 1 + self.offset <= node.start:
+                node.start = node.end = colon + 1 + self.offset
+                node.line, node.column = key.line, key.column + (node.start - key.start)
         parent.pairs.append((key, node))
         frame.data[key.value] = data
         return None

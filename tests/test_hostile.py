@@ -180,3 +180,27 @@ def test_killed_during_writes_leaves_every_file_old_or_new(tmp_path):
         assert all(x.endswith(".cfnfix.tmp") for x in leftovers), leftovers
     assert fixed != big
     assert mixed_runs, "no kill landed in the middle of the writes; the test proved nothing"
+
+
+# Found by the long fuzz run.
+def test_unicode_line_separator_is_a_yaml_line_break_for_edits_too():
+    text = "Resources:\n  B:\n    Type: AWS::S3::Bucket\nOutputs:\n  O:\n    Value: !GetAtt B\u2028.Arn\n    Export:\n  P:\n    Value: 1\n"
+    r = cfnfix.fix_text(text, select=["OUT001"])
+    assert r.text == text.replace("    Export:\n", "    Export:\n      Name: !Sub '${AWS::StackName}-O'\n")
+
+
+def test_interface_metadata_with_odd_entries_does_not_crash_removal():
+    text = ("Metadata:\n  AWS::CloudFormation::Interface:\n    ParameterGroups:\n      - Parameters: [{x: 1}, Pass]\n"
+            "Parameters:\n  Pass: {Type: String, NoEcho: true}\n"
+            "Resources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      MasterUsername: admin\n      MasterUserPassword: !Ref Pass\n")
+    r = cfnfix.fix_text(text, select=["SM001"])
+    assert "Pass:" not in r.text.split("Resources:")[0] and "[{x: 1}]" in r.text
+
+
+def test_present_but_empty_transform_is_filled_in():
+    from cfnfix.document import Document
+    from cfnfix.edits import SetValue
+    from cfnfix.template import Template
+
+    t = Template(Document("Transform:\nResources:\n  A: {Type: X}\n", "t.yaml"))
+    assert t.add_top_level("Transform", "AWS::Serverless-2016-10-31") == SetValue(("Transform",), "AWS::Serverless-2016-10-31")
