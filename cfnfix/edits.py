@@ -123,6 +123,9 @@ def apply_to_data(data: Any, edits: list[Edit]) -> Any:
                 target = {}
                 if e.path:
                     parent(e.path)[e.path[-1]] = target
+            if e.key in target:  # present with a null value: filled in where it stands
+                target[e.key] = normalize(e.value)
+                continue
             items = list(target.items())
             pos = len(items)
             if e.after is not None:
@@ -360,7 +363,10 @@ class _Resolver:
             return self.set_value(path, {key: value}, order)
         if not isinstance(node, Mapping):
             raise EditError(f"not a mapping at {'/'.join(map(str, path))}")
-        if node.get(key) is not None:
+        existing = node.get(key)
+        if isinstance(existing, Scalar) and existing.value is None and not existing.style and existing.tag is None:
+            return self.set_value(tuple(path) + (key,), value, order)  # "Key:" with nothing: fill it in
+        if existing is not None:
             raise EditError(f"key {key!r} already exists at {'/'.join(map(str, path))}")
         if before is not None and node.index_of(before) >= 0:
             return self._insert_before(node, node.index_of(before), key, value, order)
@@ -430,6 +436,8 @@ class _Resolver:
         key = self.doc.key_at(path)
         if key is None:
             raise EditError(f"no key at {'/'.join(map(str, path))}")
+        if self.doc.line_start(key.end) != self.doc.line_start(key.start):
+            raise EditError(f"key {key.value!r} spans lines: not renamed")
         if not self.yaml:
             text = render.json_scalar(new_key)
         elif key.style in ("'", '"'):

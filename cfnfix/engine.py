@@ -254,11 +254,20 @@ def fix_document(
                 if _conflicts(item.edits, taken):
                     continue  # next round
                 try:
+                    resolve(doc, item.edits)
+                except EditError as e:
+                    # This template's layout or content does not allow the fix (a logical id used
+                    # twice, a key spanning lines…): report it, and go on with the other fixes.
+                    key = (fixer.code, path, item.message)
+                    if key not in seen_findings:
+                        seen_findings.add(key)
+                        line, col = _location(original_doc, _before_renames(path, renames))
+                        result.findings.append(Finding(fixer.code, f"{item.message} — not applied: {e}", path, line, col))
+                    continue
+                try:
                     resolve(doc, list(taken) + list(item.edits))
                 except EditError:
-                    if not taken:
-                        raise InternalError(f"{fixer.code}: cannot apply its own fix at {'/'.join(map(str, path))}") from None
-                    continue
+                    continue  # clashes with a fix accepted in this batch: next round
                 accepted.append((item, safety))
                 taken.extend(item.edits)
             if not accepted:

@@ -204,3 +204,32 @@ def test_present_but_empty_transform_is_filled_in():
 
     t = Template(Document("Transform:\nResources:\n  A: {Type: X}\n", "t.yaml"))
     assert t.add_top_level("Transform", "AWS::Serverless-2016-10-31") == SetValue(("Transform",), "AWS::Serverless-2016-10-31")
+
+
+# Found by the CI fuzz run on the golden inputs.
+def test_insert_over_an_empty_key_fills_it_in():
+    from cfnfix.document import Document
+    from cfnfix.edits import Insert, apply_to_data, resolve, splice
+
+    text = "Resources:\n  A:\n    Type: X\n    DependsOn:\n    Properties: {}\n"
+    doc = Document(text, "t.yaml")
+    edits = [Insert(("Resources", "A"), "DependsOn", "B", after="Type")]
+    out = splice(text, resolve(doc, edits))
+    assert out == "Resources:\n  A:\n    Type: X\n    DependsOn: B\n    Properties: {}\n"
+    assert Document(out, "t.yaml").data == apply_to_data(doc.data, edits)
+
+
+def test_a_fix_the_template_does_not_allow_is_reported_not_fatal():
+    # a logical id used by a parameter and a resource (invalid, but it parses)
+    text = ("Parameters:\n  Pass: {Type: String, NoEcho: true}\n"
+            "Outputs:\n  O:\n    Value: 1\n    Export: {}\n"
+            "Resources:\n  Pass:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      MasterUsername: a\n      MasterUserPassword: !Ref Pass\n")
+    r = cfnfix.fix_text(text)
+    assert [c.code for c in r.changes] == ["OUT001"]  # the other fixes still apply
+    assert any(f.code == "SM001" and "not applied" in f.message for f in r.findings)
+
+
+def test_a_key_spanning_lines_is_not_renamed():
+    text = "Resources:\n  G:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDe\u2028scription: x\n      VpcId: v\n"
+    r = cfnfix.fix_text(text, select=["PROP001"])
+    assert r.text == text and "spans lines" in r.findings[0].message
