@@ -479,30 +479,40 @@ def keeps_layout(doc: Document, path: Path, value: Any) -> bool:
 
 
 def _merge_deletes(doc: Document, edits: list[Edit]) -> list[Edit]:
-    """Deletes that together empty a collection become one SetValue to ``{}`` / ``[]``, so the
+    """Deletes that together empty a collection become one SetValue — of ``{}`` / ``[]``, or of
+    the collection's new content when the same batch also inserts or appends into it — so the
     text says what the data says (a YAML key with nothing under it would read as null)."""
     groups: dict[tuple, set] = {}
     for e in edits:
         if isinstance(e, Delete) and e.path:
             groups.setdefault(tuple(e.path[:-1]), set()).add(e.path[-1])
-    emptied = {}
+    merged: dict[tuple, Any] = {}
     for parent, steps in groups.items():
         node = doc.node_at(parent)
-        if isinstance(node, Mapping) and len(steps) == len(node.pairs) > 1:
-            emptied[parent] = {}
-        elif isinstance(node, Sequence) and len(steps) == len(node.items) > 1:
-            emptied[parent] = []
-    if not emptied:
+        size = len(node.pairs) if isinstance(node, Mapping) else len(node.items) if isinstance(node, Sequence) else -1
+        adds = [e for e in edits if isinstance(e, (Insert, Append)) and tuple(e.path) == parent]
+        if len(steps) != size or not (size > 1 or adds):
+            continue
+        sub = doc.data
+        for step in parent:
+            sub = sub[step]
+        local = [Delete(tuple(e.path[len(parent):])) for e in edits if isinstance(e, Delete) and tuple(e.path[:-1]) == parent]
+        local += [Insert((), e.key, e.value) if isinstance(e, Insert) else Append((), e.value) for e in adds]
+        merged[parent] = apply_to_data(sub, local)
+    if not merged:
         return edits
     out, done = [], set()
     for e in edits:
-        parent = tuple(e.path[:-1]) if isinstance(e, Delete) and e.path else None
-        if parent in emptied:
-            if parent not in done:
-                done.add(parent)
-                out.append(SetValue(parent, emptied[parent]))
-            continue
-        out.append(e)
+        parent = None
+        if isinstance(e, Delete) and e.path and tuple(e.path[:-1]) in merged:
+            parent = tuple(e.path[:-1])
+        elif isinstance(e, (Insert, Append)) and tuple(e.path) in merged:
+            parent = tuple(e.path)
+        if parent is None:
+            out.append(e)
+        elif parent not in done:
+            done.add(parent)
+            out.append(SetValue(parent, merged[parent]))
     return out
 
 

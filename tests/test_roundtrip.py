@@ -135,3 +135,9 @@ def test_new_multiline_sub_is_a_literal_block():
     text = "Resources:\n  A:\n    Type: X\n    Properties:\n      Name: !Ref N\n"
     out = _apply(text, "t.yaml", [Insert(("Resources", "A", "Properties"), "Code", {"Fn::Sub": "line ${N}\nline 2\n"})])
     assert out.endswith("      Code: !Sub |\n        line ${N}\n        line 2\n")
+
+
+def test_replacing_the_only_key_of_a_sequence_item():
+    text = "Rules:\n  - Dest: a\n  - Port: 1\n    Dest: b\n"
+    out = _apply(text, "t.yaml", [Delete(("Rules", 0, "Dest")), Insert(("Rules", 0), "Cidr", "10.0.0.0/16")])
+    assert out == "Rules:\n  - Cidr: 10.0.0.0/16\n  - Port: 1\n    Dest: b\n"
