@@ -312,3 +312,16 @@ def test_readme_lists_every_fixer_with_its_safety_and_default():
     for f in all_fixers():
         assert f.code in rows, f"README's fixer table lacks {f.code}"
         assert f.safety.value in rows[f.code] and ("on" if f.default else "opt-in") in rows[f.code].split("|")[4]
+
+
+def test_readme_example_is_broken_and_its_fix_is_clean(tmp_path):
+    example = Path(__file__).resolve().parent.parent / "examples" / "broken-api.yaml"
+    r = cli(example)
+    assert r.exit_code == 1 and "APIGW001" in r.stdout and "OUT001" in r.stdout
+    copy = tmp_path / "api.yaml"
+    copy.write_text(example.read_text())
+    assert cli("--write", copy).exit_code == 0 and cli(copy).exit_code == 0
+    pytest.importorskip("cfnlint")
+    from cfnfix.verify import lint_keys
+
+    assert not {k for k in lint_keys(copy.read_text()) if k[0].startswith("E")}
