@@ -84,8 +84,8 @@ Resources:
     Type: AWS::RDS::DBInstance
     Properties:
       MasterUsername: admin
-      MasterUserPassword: !Sub '{{resolve:secretsmanager:${DBPasswordSecret}:SecretString:password}}'
-  DBPasswordSecret:
+      MasterUserPassword: !Sub '{{resolve:secretsmanager:${DBSecret}:SecretString:password}}'
+  DBSecret:
     Type: AWS::SecretsManager::Secret
     Properties:
       GenerateSecretString:
@@ -93,10 +93,10 @@ Resources:
         GenerateStringKey: password
         PasswordLength: 32
         ExcludeCharacters: '"@/\\'
-  DBPasswordSecretAttachment:
+  DBSecretAttachment:
     Type: AWS::SecretsManager::SecretTargetAttachment
     Properties:
-      SecretId: !Ref DBPasswordSecret
+      SecretId: !Ref DBSecret
       TargetId: !Ref Database
       TargetType: AWS::RDS::DBInstance
 ```

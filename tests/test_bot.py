@@ -18,20 +18,13 @@ from cfnfix.github import redact
 pytest.importorskip("pytest_httpserver")
 from werkzeug.wrappers import Response  # noqa: E402  (a pytest-httpserver dependency)
 
+from test_cli import BROKEN, FIXED  # noqa: E402
+
 TOKEN = "ghs_S3cretT0kenValue0123456789"
 REPO = "acme/infra"
 BRANCH = "cfnfix/fixes"
 
-API_YAML = """AWSTemplateFormatVersion: "2010-09-09"
-Resources:
-  Topic:
-    Type: AWS::SNS::Topic
-Outputs:
-  TopicArn:
-    Value: !Ref Topic
-    Export: {}
-"""
-API_FIXED = API_YAML.replace("    Export: {}\n", '    Export:\n      Name: !Sub "${AWS::StackName}-TopicArn"\n')
+API_YAML, API_FIXED = BROKEN, FIXED  # the Export-without-Name template of the CLI tests
 QUEUE_JSON = """{
   "Resources": {
     "Queue": {"Type": "AWS::SQS::Queue"}

@@ -24,7 +24,6 @@ Outputs:
     Export: {}
 """
 FIXED = BROKEN.replace("    Export: {}\n", '    Export:\n      Name: !Sub "${AWS::StackName}-TopicArn"\n')
-CLEAN = FIXED
 
 
 def cli(*args, input=None, cwd=None):
@@ -57,7 +56,7 @@ def test_dry_run_prints_diff_and_explanation_and_changes_nothing(tpl):
 
 def test_nothing_to_fix_exits_0(tmp_path):
     p = tmp_path / "ok.yaml"
-    p.write_text(CLEAN)
+    p.write_text(FIXED)
     r = cli(p)
     assert r.exit_code == 0 and "nothing to fix" in r.output
 
@@ -267,11 +266,11 @@ def test_progress_bar_on_a_terminal(tmp_path, monkeypatch):
 
     for i in range(25):
         (tmp_path / f"s{i}.yaml").write_text(BROKEN)
+    monkeypatch.setattr(runner, "_tty", lambda err: False)
+    assert "cfnfix" not in cli("--diff", tmp_path).stderr.splitlines()
     monkeypatch.setattr(runner, "_tty", lambda err: True)
-    r = cli("-q", "--write", tmp_path)
-    assert r.exit_code == 0
-    r = cli("--diff", tmp_path)
-    assert "cfnfix" in r.stderr  # the bar's label
+    assert "cfnfix" in cli("--diff", tmp_path).stderr.splitlines()  # the bar's label, on its own line
+    assert "cfnfix" not in cli("-q", "--diff", tmp_path).stderr.splitlines()  # --quiet: no bar
 
 
 def test_verify_passes_a_fix_that_lints_clean(tpl):
