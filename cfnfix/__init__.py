@@ -10,8 +10,8 @@ starts fast::
 from __future__ import annotations
 
 from .errors import InternalError, TemplateError
+from .version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["fix_text", "TemplateError", "InternalError", "__version__"]
 
 
@@ -31,7 +31,7 @@ def fix_text(
     round trip). Raises TemplateError (with ``line`` and ``column``) for input that is not a
     parseable template, InternalError when a fix would produce something it did not intend.
     """
-    from .engine import build_fixers, fix_document
+    from .fixing.engine import build_fixers, fix_document
 
     if select is not None and not select:
         fixers = []

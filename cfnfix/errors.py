@@ -27,3 +27,7 @@ class TemplateError(Exception):
 
 class InternalError(Exception):
     """A bug in cfnfix or one of its fixers, caught before anything was written."""
+
+
+class NotATemplate(TemplateError):
+    """Parseable YAML/JSON that is not a CloudFormation template."""

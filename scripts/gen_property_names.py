@@ -1,5 +1,5 @@
-"""Generate fixers/data/property_names.json.gz, the table of valid property names that PROP001
-(fixers/property_names.py) checks templates against.
+"""Generate fixers/resources/data/property_names.json.gz, the table of valid property names that PROP001
+(fixers/resources/property_names.py) checks templates against.
 
 The source is the CloudFormation resource provider schemas that cfn-lint bundles
 (cfnlint/data/schemas: providers/<region>.json maps each resource type to a schema file in
@@ -34,7 +34,7 @@ import json
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "fixers" / "data" / "property_names.json.gz"
+OUT = Path(__file__).resolve().parent.parent / "fixers" / "resources" / "data" / "property_names.json.gz"
 COMBINATORS = ("allOf", "anyOf", "oneOf")
 
 

@@ -21,7 +21,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 import cfnfix
-from cfnfix.explain import render_text
+from cfnfix.reports.terminal import render_text
 
 ROOT = Path(__file__).resolve().parent.parent / "golden"
 UPDATE = os.environ.get("CFNFIX_UPDATE_GOLDEN") == "1"

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from cfnfix.cli import main
-from cfnfix.github import redact
+from cfnfix.bot.github import redact
 
 pytest.importorskip("pytest_httpserver")
 from werkzeug.wrappers import Response  # noqa: E402  (a pytest-httpserver dependency)

@@ -262,7 +262,7 @@ def test_safe_only_applies_safe_and_reports_unsafe_as_available(mixed):
 
 
 def test_progress_bar_on_a_terminal(tmp_path, monkeypatch):
-    from cfnfix import runner
+    from cfnfix.cli import run as runner
 
     for i in range(25):
         (tmp_path / f"s{i}.yaml").write_text(BROKEN)
@@ -281,7 +281,7 @@ def test_verify_passes_a_fix_that_lints_clean(tpl):
 
 def test_verify_refuses_a_fix_that_adds_a_lint_finding(tpl, monkeypatch):
     pytest.importorskip("cfnlint")
-    from cfnfix import verify
+    from cfnfix.fixing import verify
 
     monkeypatch.setattr(verify, "lint_keys", lambda text, regions=None: {("E3001", "Resources/Topic")} if "Name:" in text else set())
     r = cli("--verify", "--write", tpl)
@@ -304,7 +304,7 @@ def test_skip_non_templates_for_named_files(tmp_path):
 
 
 def test_readme_lists_every_fixer_with_its_safety_and_default():
-    from cfnfix.registry import all_fixers
+    from cfnfix.fixing.registry import all_fixers
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     rows = {line.split("|")[1].strip(): line for line in readme.splitlines() if line.startswith("| ") and line.count("|") == 5}
@@ -321,6 +321,6 @@ def test_readme_example_is_broken_and_its_fix_is_clean(tmp_path):
     copy.write_text(example.read_text())
     assert cli("--write", copy).exit_code == 0 and cli(copy).exit_code == 0
     pytest.importorskip("cfnlint")
-    from cfnfix.verify import lint_keys
+    from cfnfix.fixing.verify import lint_keys
 
     assert not {k for k in lint_keys(copy.read_text()) if k[0].startswith("E")}

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 import cfnfix
-from cfnfix.edits import Insert, SetValue
-from cfnfix.engine import fix_document
+from cfnfix.text.edits import Insert, SetValue
+from cfnfix.fixing.engine import fix_document
 from cfnfix.errors import InternalError
-from cfnfix.fixer import Fix, Fixer, Report, Safety
+from cfnfix.fixing import Fix, Fixer, Report, Safety
 
 TEXT = "Resources:\n  A:\n    Type: AWS::SNS::Topic\n  B:\n    Type: AWS::SNS::Topic\n"
 
@@ -69,7 +69,7 @@ def test_safe_only_reports_unsafe_as_available():
 
 
 def test_safety_net_refuses_output_that_differs_from_intent(monkeypatch):
-    from cfnfix import render
+    from cfnfix.text import render
 
     assert fix_document(TEXT, "t.yaml", [Retype()]).changed
     monkeypatch.setattr(render, "yaml_string", lambda s, style, flow=False: "AWS::SQS::Queuee")  # a renderer bug
@@ -105,7 +105,7 @@ def test_select_empty_is_pure_round_trip_and_template_error_has_position():
 
 
 def test_entry_point_fixers_are_loaded(monkeypatch):
-    from cfnfix import registry
+    from cfnfix.fixing import registry
 
     class EP:
         name = "test"
@@ -124,8 +124,8 @@ def test_entry_point_fixers_are_loaded(monkeypatch):
 
 
 def test_explanation_ignores_intrinsic_form():
-    from cfnfix.document import Document
-    from cfnfix.explain import details
+    from cfnfix.text.document import Document
+    from cfnfix.reports.explanation import details
 
     # a YAML short form and a JSON long form of the same template are the same data
     assert Document("Resources: {A: {Type: AWS::SNS::Topic, Properties: {X: !GetAtt B.Arn}}}", "t.yaml").data == \
@@ -136,7 +136,7 @@ def test_explanation_ignores_intrinsic_form():
 
 
 def test_why_is_the_first_sentence_even_with_abbreviations(monkeypatch):
-    from cfnfix import explain
+    from cfnfix.reports import explanation as explain
 
     class Doc:
         docs = "## Why it breaks deploys\nSome types (e.g. AWS::X::Y) are rejected. Another sentence.\n"
@@ -147,7 +147,7 @@ def test_why_is_the_first_sentence_even_with_abbreviations(monkeypatch):
 
 
 def test_location_of_a_fix_under_a_key_renamed_in_an_earlier_round():
-    from cfnfix.edits import RenameKey
+    from cfnfix.text.edits import RenameKey
 
     class Rename(Fixer):
         code = "TST005"

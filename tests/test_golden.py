@@ -32,7 +32,7 @@ def test_golden(case):
 
 
 def test_every_fixer_has_golden_cases():
-    from cfnfix.registry import all_fixers
+    from cfnfix.fixing.registry import all_fixers
 
     have = {c.code for c in CASES}
     missing = [f.code for f in all_fixers() if f.code not in have]
@@ -40,7 +40,7 @@ def test_every_fixer_has_golden_cases():
 
 
 def test_each_golden_code_has_yaml_and_json():
-    from cfnfix.registry import get_fixer
+    from cfnfix.fixing.registry import get_fixer
 
     by_code = {}
     for c in CASES:

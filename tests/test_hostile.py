@@ -74,7 +74,7 @@ def test_deep_nesting_is_an_error_not_a_crash(fmt):
 
 
 def test_file_above_size_limit_rejected(tmp_path):
-    from cfnfix.document import MAX_BYTES
+    from cfnfix.text.document import MAX_BYTES
 
     p = tmp_path / "huge.json"
     with open(p, "wb") as f:
@@ -110,7 +110,8 @@ def test_symlink_out_of_tree_not_modified(tmp_path):
 
 
 def test_file_changed_between_read_and_write_is_not_overwritten(tmp_path, monkeypatch):
-    from cfnfix import files, runner
+    from cfnfix.cli import run as runner
+    from cfnfix.workspace import source as files
 
     p = tmp_path / "race.yaml"
     p.write_text(BROKEN)
@@ -198,9 +199,9 @@ def test_interface_metadata_with_odd_entries_does_not_crash_removal():
 
 
 def test_present_but_empty_transform_is_filled_in():
-    from cfnfix.document import Document
-    from cfnfix.edits import SetValue
-    from cfnfix.template import Template
+    from cfnfix.text.document import Document
+    from cfnfix.text.edits import SetValue
+    from cfnfix.cloudformation import Template
 
     t = Template(Document("Transform:\nResources:\n  A: {Type: X}\n", "t.yaml"))
     assert t.add_top_level("Transform", "AWS::Serverless-2016-10-31") == SetValue(("Transform",), "AWS::Serverless-2016-10-31")
@@ -208,8 +209,9 @@ def test_present_but_empty_transform_is_filled_in():
 
 # Found by the CI fuzz run on the golden inputs.
 def test_insert_over_an_empty_key_fills_it_in():
-    from cfnfix.document import Document
-    from cfnfix.edits import Insert, apply_to_data, resolve, splice
+    from cfnfix.text.document import Document
+    from cfnfix.text.edits import Insert, apply_to_data
+    from cfnfix.text.splice import resolve, splice
 
     text = "Resources:\n  A:\n    Type: X\n    DependsOn:\n    Properties: {}\n"
     doc = Document(text, "t.yaml")

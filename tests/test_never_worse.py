@@ -9,7 +9,7 @@ from golden import cases, read
 
 cfnlint = pytest.importorskip("cfnlint")
 
-from cfnfix.verify import new_findings  # noqa: E402
+from cfnfix.fixing.verify import new_findings  # noqa: E402
 
 CHANGED = [c for c in cases() if c.expected.exists() and read(c.expected) != read(c.input)]
 

@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cfnfix
-from cfnfix.document import Document
-from cfnfix.edits import Insert, resolve, splice, touched_paths
+from cfnfix.text.document import Document
+from cfnfix.text.edits import Insert, touched_paths
+from cfnfix.text.splice import resolve, splice
 
 from golden import cases, read
 

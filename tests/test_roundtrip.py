@@ -7,8 +7,9 @@ import difflib
 import pytest
 
 import cfnfix
-from cfnfix.document import Document
-from cfnfix.edits import Append, Delete, Insert, RenameKey, SetValue, apply_to_data, resolve, splice
+from cfnfix.text.document import Document
+from cfnfix.text.edits import Append, Delete, Insert, RenameKey, SetValue, apply_to_data
+from cfnfix.text.splice import resolve, splice
 
 ROUND_TRIP = {
     "short-and-long.yaml": "Resources:\n  A:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !Sub '${AWS::StackName}-a'\n      Tags:\n        - Key: k\n          Value:\n            Fn::GetAtt: [B, Arn]\n",

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cfnfix.cli import main
-from cfnfix.registry import get_fixer
+from cfnfix.fixing.registry import get_fixer
 
 STACK = """AWSTemplateFormatVersion: "2010-09-09"
 Resources:

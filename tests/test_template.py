@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from cfnfix.document import Document
-from cfnfix.edits import EditError, apply_to_data, resolve, splice
-from cfnfix.template import Template
+from cfnfix.text.document import Document
+from cfnfix.text.edits import EditError, apply_to_data
+from cfnfix.text.splice import resolve, splice
+from cfnfix.cloudformation import Template
 
 import pytest
 

@@ -1,0 +1,295 @@
+"""The CloudFormation view of a document: sections, resources by type, the reference graph,
+and helpers that produce edits for common surgery (remove a resource with every reference to
+it, add a parameter, …). Fixers read the template through this class and return edits; they
+never touch text.
+
+Both intrinsic forms read the same here (the readers normalise ``!Ref X`` and ``Ref: X`` to
+``{"Ref": "X"}``); new values are written in the form the file already uses by the renderer.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Any, Iterator
+
+from ..errors import NotATemplate
+from ..text.document import Document
+from ..text.edits import Delete, Edit, EditError, Insert, SetValue, edit_paths
+from .references import Reference, collect
+
+
+def is_template(data: Any) -> bool:
+    return isinstance(data, dict) and ("Resources" in data or "AWSTemplateFormatVersion" in data)
+
+
+def parse_template(text: str, filename: str = "template.yaml") -> Document:
+    """Parse ``text``; raise NotATemplate for YAML/JSON that is not a CloudFormation template."""
+    doc = Document(text, filename)
+    if not isinstance(doc.data, dict):
+        kind = "a list" if isinstance(doc.data, list) else "a scalar"
+        raise NotATemplate(f"not a CloudFormation template: the document is {kind}, not a mapping", doc.root.line, doc.root.column)
+    if not is_template(doc.data):
+        raise NotATemplate("not a CloudFormation template: no Resources or AWSTemplateFormatVersion", 1, 1)
+    return doc
+
+
+class Template:
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.data = doc.data if isinstance(doc.data, dict) else {}
+
+    # ----- sections --------------------------------------------------------------------------
+    def section(self, name: str) -> dict:
+        value = self.data.get(name)
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def resources(self) -> dict:
+        return self.section("Resources")
+
+    @property
+    def parameters(self) -> dict:
+        return self.section("Parameters")
+
+    @property
+    def conditions(self) -> dict:
+        return self.section("Conditions")
+
+    @property
+    def outputs(self) -> dict:
+        return self.section("Outputs")
+
+    def resources_of_type(self, *types: str) -> Iterator[tuple[str, dict, dict]]:
+        """(logical id, resource, properties) for each resource of one of ``types``."""
+        for name, res in self.resources.items():
+            if isinstance(res, dict) and res.get("Type") in types:
+                props = res.get("Properties")
+                yield name, res, props if isinstance(props, dict) else {}
+
+    def resource_type(self, name: str) -> str | None:
+        res = self.resources.get(name)
+        return res.get("Type") if isinstance(res, dict) else None
+
+    # ----- references ------------------------------------------------------------------------
+    @cached_property
+    def references(self) -> list[Reference]:
+        out: list[Reference] = []
+        for section in ("Resources", "Outputs", "Conditions", "Rules", "Metadata", "Parameters"):
+            body = self.section(section)
+            for name, entry in body.items():
+                collect((section, name), entry, out)
+                if section in ("Resources", "Outputs") and isinstance(entry, dict):
+                    dep = entry.get("DependsOn")
+                    if section == "Resources" and isinstance(dep, str):
+                        out.append(Reference((section, name, "DependsOn"), dep, "DependsOn"))
+                    elif section == "Resources" and isinstance(dep, list):
+                        for i, d in enumerate(dep):
+                            if isinstance(d, str):
+                                out.append(Reference((section, name, "DependsOn", i), d, "DependsOn"))
+                    cond = entry.get("Condition")
+                    if isinstance(cond, str):
+                        out.append(Reference((section, name, "Condition"), cond, "Condition"))
+        return out
+
+    def references_to(self, target: str, kinds: tuple[str, ...] | None = None) -> list[Reference]:
+        return [r for r in self.references if r.target == target and (kinds is None or r.kind in kinds)]
+
+    def refers_to(self, value: Any, target: str) -> bool:
+        """True when ``value`` (any data) mentions ``target`` through Ref, GetAtt or Sub."""
+        found: list[Reference] = []
+        collect((), value, found)
+        return any(r.target == target for r in found)
+
+    # ----- naming ----------------------------------------------------------------------------
+    def logical_ids(self) -> set[str]:
+        ids: set[str] = set()
+        for section in ("Resources", "Parameters", "Conditions", "Outputs", "Mappings"):
+            ids.update(self.section(section))
+        return ids
+
+    def unique_id(self, base: str, taken: set[str] | None = None) -> str:
+        used = self.logical_ids() | (taken or set())
+        base = re.sub(r"[^A-Za-z0-9]", "", base) or "Resource"
+        if base not in used:
+            return base
+        n = 2
+        while f"{base}{n}" in used:
+            n += 1
+        return f"{base}{n}"
+
+    # ----- edit helpers ----------------------------------------------------------------------
+    SECTION_ORDER = ("AWSTemplateFormatVersion", "Description", "Transform", "Metadata", "Parameters",
+                     "Rules", "Mappings", "Conditions", "Resources", "Outputs")
+
+    def add_top_level(self, key: str, value: Any) -> Edit:
+        """Add a top-level key (a section, ``Transform``…) where CloudFormation's usual section
+        order puts it: after the sections that come before it, else before the first that
+        comes after it."""
+        if key in self.data:  # present but empty (null): fill it in
+            return SetValue((key,), value)
+        order = self.SECTION_ORDER
+        rank = order.index(key) if key in order else len(order)
+        earlier = [k for k in self.data if k in order and order.index(k) < rank]
+        if earlier:
+            return Insert((), key, value, after=earlier[-1])
+        later = [k for k in self.data if k in order and order.index(k) > rank]
+        return Insert((), key, value, before=later[0] if later else None)
+
+    def add_entry(self, section: str, name: str, body: Any, after: str | None = None) -> Edit:
+        """Add ``name: body`` to a top-level section, creating the section when it is missing."""
+        if section in self.data and isinstance(self.data[section], dict):
+            return Insert((section,), name, body, after=after)
+        if section in self.data:  # present but null
+            return SetValue((section,), {name: body})
+        return self.add_top_level(section, {name: body})
+
+    def add_resource(self, name: str, body: dict, after: str | None = None) -> Edit:
+        return self.add_entry("Resources", name, body, after)
+
+    def add_parameter(self, name: str, body: dict) -> Edit:
+        return self.add_entry("Parameters", name, body)
+
+    def add_output(self, name: str, body: dict) -> Edit:
+        return self.add_entry("Outputs", name, body)
+
+    def remove(self, *names: str, handled: list[Edit] = ()) -> list[Edit]:
+        """Edits that remove the given resources/parameters with every reference to them.
+
+        DependsOn entries are dropped, Outputs that use a removed id are removed, Conditions and
+        Rules that test a removed parameter are removed (and, in turn, what uses those
+        conditions), and parameters leave the ``AWS::CloudFormation::Interface`` metadata.
+        A reference that cannot be removed without a decision (a property of a resource that
+        stays) raises EditError, unless the caller's own ``handled`` edits (made in the same fix)
+        replace that place.
+        """
+        covered = [edit_paths(e) for e in handled]
+        gone = set(names)
+        edits: list[Edit] = []
+        dead_conditions = self._conditions_using(gone)
+        gone_all = gone | dead_conditions
+        for name in names:
+            section = "Resources" if name in self.resources else "Parameters" if name in self.parameters else None
+            if section is None:
+                raise EditError(f"{name} is neither a resource nor a parameter")
+            edits.append(Delete((section, name)))
+        for cond in sorted(dead_conditions):
+            edits.append(Delete(("Conditions", cond)))
+        dropped_outputs = set()
+        for name, out in self.outputs.items():
+            if any(r.target in gone_all for r in self.references if r.section == "Outputs" and r.owner == name):
+                edits.append(Delete(("Outputs", name)))
+                dropped_outputs.add(name)
+        for rule, body in self.section("Rules").items():
+            if any(r.target in gone_all for r in self.references if r.section == "Rules" and r.owner == rule):
+                edits.append(Delete(("Rules", rule)))
+        for rname in self.resources:  # DependsOn lists of resources that stay
+            if rname not in gone:
+                edits.extend(self.drop_dependencies(rname, gone))
+        edits.extend(self._interface_edits(gone))
+        for r in self.references:
+            if r.target not in gone_all or r.kind == "DependsOn":
+                continue
+            if r.owner in gone or r.owner in dead_conditions or r.owner in dropped_outputs:
+                continue
+            if r.section in ("Rules", "Metadata"):
+                continue
+            if any(r.path[: len(c)] == c or c[: len(r.path)] == r.path for c in covered):
+                continue
+            raise EditError(f"{r.target} is still used at {'/'.join(map(str, r.path))}")
+        return self._collapse(edits)
+
+    def _collapse(self, edits: list[Edit]) -> list[Edit]:
+        """Deletes that together empty a list or mapping delete it instead, upwards (so no
+        ``Rules: {}`` or ``ParameterLabels: {}`` is left behind) — never ``Resources``."""
+        while True:
+            deleted = {tuple(e.path) for e in edits if isinstance(e, Delete)}
+            parents = {p[:-1] for p in deleted if len(p) > 1}
+            full = None
+            for parent in sorted(parents, key=len, reverse=True):
+                if parent == ("Resources",):
+                    continue
+                node = self.data
+                for step in parent:
+                    node = node[step] if isinstance(node, (dict, list)) else None
+                keys = list(node) if isinstance(node, dict) else range(len(node)) if isinstance(node, list) else []
+                if keys and {parent + (k,) for k in keys} <= deleted:
+                    full = parent
+                    break
+            if full is None:
+                return edits
+            edits = [e for e in edits if not (isinstance(e, Delete) and tuple(e.path)[: len(full)] == full)]
+            edits.append(Delete(full))
+
+    def drop_dependencies(self, resource: str, targets: set[str]) -> list[Edit]:
+        """Edits removing ``targets`` from the resource's DependsOn (the key goes when emptied)."""
+        res = self.resources.get(resource)
+        dep = res.get("DependsOn") if isinstance(res, dict) else None
+        path = ("Resources", resource, "DependsOn")
+        if isinstance(dep, str) and dep in targets:
+            return [Delete(path)]
+        if isinstance(dep, list):
+            idx = [i for i, d in enumerate(dep) if isinstance(d, str) and d in targets]
+            if idx and len(idx) == len(dep):
+                return [Delete(path)]
+            return [Delete(path + (i,)) for i in idx]
+        return []
+
+    def parameters_orphaned_by(self, removed: list[tuple]) -> list[str]:
+        """Parameters whose every use lies under one of the ``removed`` paths: left alone, they
+        would be declared but unused (cfn-lint W2001)."""
+        out = []
+        for name in self.parameters:
+            uses = [r for r in self.references_to(name) if r.section not in ("Metadata", "Rules")]
+            if uses and all(any(tuple(r.path[: len(p)]) == tuple(p) for p in removed) for r in uses):
+                out.append(name)
+        return out
+
+    def _conditions_using(self, gone: set[str]) -> set[str]:
+        dead: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for r in self.references:
+                if r.section == "Conditions" and r.owner not in dead and r.target in gone | dead:
+                    dead.add(r.owner)
+                    changed = True
+        return dead
+
+    def _interface_edits(self, gone: set[str]) -> list[Edit]:
+        """Parameters leave ``AWS::CloudFormation::Interface`` (emptied containers go in _collapse)."""
+        iface = self.section("Metadata").get("AWS::CloudFormation::Interface")
+        if not isinstance(iface, dict):
+            return []
+        base = ("Metadata", "AWS::CloudFormation::Interface")
+        edits: list[Edit] = []
+        groups = iface.get("ParameterGroups")
+        for gi, group in enumerate(groups if isinstance(groups, list) else []):
+            params = group.get("Parameters") if isinstance(group, dict) else None
+            if isinstance(params, list):
+                idx = [i for i, p in enumerate(params) if isinstance(p, str) and p in gone]
+                if idx and len(idx) == len(params):
+                    edits.append(Delete(base + ("ParameterGroups", gi)))  # a group of only those
+                else:
+                    edits.extend(Delete(base + ("ParameterGroups", gi, "Parameters", i)) for i in idx)
+        labels = iface.get("ParameterLabels")
+        if isinstance(labels, dict):
+            edits.extend(Delete(base + ("ParameterLabels", p)) for p in labels if isinstance(p, str) and p in gone)
+        return edits
+
+    def replace_references(self, target: str, value_for: Any) -> list[Edit]:
+        """SetValue edits replacing each Ref/GetAtt of ``target`` in resources and outputs.
+
+        ``value_for`` is the replacement value, or a callable taking the Reference.
+        References inside Fn::Sub strings are left to the caller.
+        """
+        edits: list[Edit] = []
+        for r in self.references_to(target, ("Ref", "GetAtt")):
+            if r.section not in ("Resources", "Outputs"):
+                continue
+            new = value_for(r) if callable(value_for) else value_for
+            edits.append(SetValue(r.path, new))
+        return edits
+
+
+__all__ = ["Template", "is_template", "parse_template"]

@@ -1,0 +1,223 @@
+"""Run fixers over a template until nothing changes, splice their edits into the text, and check
+that the result says exactly what the edits meant.
+
+Each fixer runs against the current document; the fixes it returns are accepted one by one
+unless they touch a path an accepted fix already touches (those wait for the next round). The
+accepted edits are spliced into the text, the new text is parsed again, and its data must equal
+the old data with the edits applied — otherwise an InternalError is raised and nothing is
+written. Rounds repeat until a whole round changes nothing, so the output is a fixed point: a
+second run changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from ..cloudformation.template import Template, parse_template
+from ..errors import InternalError, NotATemplate, TemplateError
+from ..text.document import Document, detect_format
+from ..text.edits import Append, Edit, EditError, RenameKey, apply_to_data, edit_paths, touched_paths
+from ..text.splice import resolve, splice
+from .fixer import Fix, Fixer, Report, Safety, TextFixer
+from .registry import select_fixers
+from .result import Change, Finding, Result, Step
+from .suppressions import Suppressions
+
+MAX_ROUNDS = 8
+
+
+def _touches(a: tuple, b: tuple) -> bool:
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
+
+
+def _conflicts(fix_edits: list[Edit], taken: list[Edit]) -> bool:
+    for e in fix_edits:
+        for t in taken:
+            if isinstance(e, Append) and isinstance(t, Append) and tuple(e.path) == tuple(t.path):
+                continue
+            if any(_touches(a, b) for a in touched_paths(e) for b in touched_paths(t)):
+                return True
+    return False
+
+
+def _before_renames(path: tuple, renames: list[tuple[tuple, tuple]]) -> tuple:
+    """A path as it was in the input, undoing the key renames of earlier rounds."""
+    for new, old in reversed(renames):
+        if path[: len(new)] == new:
+            path = old + path[len(new) :]
+    return path
+
+
+def _spans(doc: Document, edits: list[Edit]) -> list[tuple[int, int]]:
+    """Line ranges of the input that each edit touches (its nearest existing ancestor)."""
+    out = []
+    for e in edits:
+        p = edit_paths(e)
+        while p and doc.node_at(p) is None:
+            p = p[:-1]
+        node = doc.node_at(p) if p else None
+        if node is not None:
+            key = doc.key_at(p) if isinstance(p[-1], str) else None
+            first = (key or node).line
+            out.append((first, doc.position(node.end)[0]))
+    return out
+
+
+def _location(doc: Document, path: tuple) -> tuple[int, int]:
+    p = tuple(path)
+    while p:
+        key = doc.key_at(p) if isinstance(p[-1], str) else None
+        node = key or doc.node_at(p)
+        if node is not None:
+            return node.line, node.column
+        p = p[:-1]
+    return 1, 1
+
+
+def fix_document(
+    text: str,
+    filename: str = "template.yaml",
+    fixers: Iterable[Fixer] = (),
+    safe_only: bool = False,
+) -> Result:
+    fixers = list(fixers)
+    repairs: list[Change] = []
+    try:
+        doc = parse_template(text, filename)
+    except NotATemplate:
+        raise
+    except TemplateError as error:
+        doc, repairs = _repair_text(text, filename, fixers, error, safe_only)
+    original_doc = doc
+    result = Result(original=text, text=doc.text, filename=filename, format=doc.format)
+    result.changes.extend(repairs)
+    if not fixers:
+        return result
+    renames: list[tuple[tuple, tuple]] = []  # (new path, old path) of applied RenameKey edits
+    seen_findings: set[tuple] = set()
+    seen_available: set[tuple] = set()
+    for _round in range(MAX_ROUNDS):
+        round_changed = False
+        for fixer in fixers:
+            template = Template(doc)
+            suppress = Suppressions(doc)
+            accepted: list[tuple[Fix, list]] = []
+            taken: list[Edit] = []
+            for item in fixer.run(template):
+                path = tuple(item.path)
+                if suppress.suppressed(fixer.code, path):
+                    continue
+                if isinstance(item, Report) or not item.edits:
+                    key = (fixer.code, path, item.message)
+                    if key not in seen_findings:
+                        seen_findings.add(key)
+                        line, col = _location(original_doc, _before_renames(path, renames))
+                        result.findings.append(Finding(fixer.code, item.message, path, line, col))
+                    continue
+                safety = item.safety or fixer.safety
+                if safe_only and safety is Safety.UNSAFE:
+                    key = (fixer.code, path, item.message)
+                    if key not in seen_available:
+                        seen_available.add(key)
+                        line, col = _location(original_doc, _before_renames(path, renames))
+                        result.available.append(
+                            Change(fixer.code, item.message, path, safety, fixer.summary, line, col, applied=False, edits=item.edits)
+                        )
+                    continue
+                if _conflicts(item.edits, taken):
+                    continue  # next round
+                try:
+                    resolve(doc, item.edits)
+                except EditError as e:
+                    # This template's layout or content does not allow the fix (a logical id used
+                    # twice, a key spanning lines…): report it, and go on with the other fixes.
+                    key = (fixer.code, path, item.message)
+                    if key not in seen_findings:
+                        seen_findings.add(key)
+                        line, col = _location(original_doc, _before_renames(path, renames))
+                        result.findings.append(Finding(fixer.code, f"{item.message} — not applied: {e}", path, line, col))
+                    continue
+                try:
+                    resolve(doc, list(taken) + list(item.edits))
+                except EditError:
+                    continue  # clashes with a fix accepted in this batch: next round
+                accepted.append((item, safety))
+                taken.extend(item.edits)
+            if not accepted:
+                continue
+            try:
+                new_text = splice(doc.text, resolve(doc, taken))
+            except EditError as e:
+                raise InternalError(f"{fixer.code}: {e}") from None
+            intended = apply_to_data(doc.data, taken)
+            try:
+                new_doc = Document(new_text, filename, fmt=doc.format)
+            except TemplateError as e:
+                raise InternalError(f"{fixer.code}: the fixed text does not parse ({e})") from None
+            if new_doc.data != intended:
+                raise InternalError(f"{fixer.code}: the fixed text does not say what the fix meant\n{_explain_mismatch(intended, new_doc.data)}")
+            step = len(result.steps)
+            changes = []
+            for fix, safety in accepted:
+                line, col = _location(original_doc, _before_renames(tuple(fix.path), renames))
+                changes.append(
+                    Change(fixer.code, fix.message, tuple(fix.path), safety, fixer.summary, line, col,
+                           edits=fix.edits, spans=_spans(original_doc, fix.edits), step=step)
+                )
+            result.steps.append(Step(doc.data, new_doc.data, changes))
+            renames.extend((tuple(e.path[:-1]) + (e.new_key,), tuple(e.path)) for e in taken if isinstance(e, RenameKey))
+            result.changes.extend(changes)
+            doc = new_doc
+            round_changed = True
+        if not round_changed:
+            break
+    else:
+        raise InternalError(f"fixers did not settle after {MAX_ROUNDS} rounds")
+    result.text = doc.text
+    result.changes.sort(key=lambda c: c.safety is not Safety.UNSAFE)
+    result.available.sort(key=lambda c: c.safety is not Safety.UNSAFE)
+    return result
+
+
+def _repair_text(text: str, filename: str, fixers: list[Fixer], error: TemplateError, safe_only: bool):
+    """Let text-level fixers repair a template that does not parse; re-raise ``error`` if none can."""
+    fmt = detect_format(text, filename)
+    for fixer in fixers:
+        if not isinstance(fixer, TextFixer) or fmt not in fixer.formats:
+            continue
+        if safe_only and fixer.safety is Safety.UNSAFE:
+            continue
+        repaired = fixer.repair(text)
+        if repaired is None:
+            continue
+        new_text, spots = repaired
+        try:
+            doc = parse_template(new_text, filename)
+        except TemplateError:
+            continue
+        changes = []
+        for offset, message in spots:
+            line = text.count("\n", 0, offset) + 1
+            col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+            changes.append(Change(fixer.code, message, (), fixer.safety, fixer.summary, line, col, spans=[(line, line)]))
+        return doc, changes
+    raise error
+
+
+def _explain_mismatch(intended: Any, actual: Any) -> str:
+    try:
+        from deepdiff import DeepDiff
+
+        return str(DeepDiff(intended, actual))[:2000]
+    except Exception:  # pragma: no cover - diagnostics only
+        return ""
+
+
+def build_fixers(select=None, ignore=None, extend_select=None, options: dict | None = None) -> list[Fixer]:
+    classes = select_fixers(select, ignore)
+    if extend_select:
+        extra = [c for c in select_fixers(extend_select, ignore) if c not in classes]
+        classes = sorted(classes + extra, key=lambda c: (c.order, c.code))
+    options = options or {}
+    return [cls(options.get(cls.code) or options.get(cls.name)) for cls in classes]

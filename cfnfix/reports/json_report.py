@@ -1,0 +1,28 @@
+"""The run as one JSON document (``--format json``): a summary, a record per file, the errors."""
+
+from __future__ import annotations
+
+import json
+
+from ..version import __version__
+
+
+def render_json(records: list[dict], errors: list[dict]) -> str:
+    fixes = sum(len(r["changes"]) for r in records)
+    return json.dumps(
+        {
+            "version": __version__,
+            "summary": {
+                "files": len(records) + len(errors),
+                "files_changed": sum(r["changed"] for r in records),
+                "fixes": fixes,
+                "unsafe": sum(c["safety"] == "unsafe" for r in records for c in r["changes"]),
+                "errors": len(errors),
+            },
+            "files": records,
+            "errors": errors,
+        },
+        indent=2,
+        ensure_ascii=False,
+        default=str,
+    )

@@ -1,0 +1,47 @@
+"""The explanation as markdown, for a pull request's body (``--format markdown``, bot mode)."""
+
+from __future__ import annotations
+
+from .explanation import Detail, detail_line
+
+
+DIFF_COLLAPSE_LINES = 40
+
+
+def render_markdown(records: list[dict], errors: list[dict] | None = None) -> str:
+    changed = [r for r in records if r["changes"] or r["available"] or r["findings"]]
+    fixes = sum(len(r["changes"]) for r in records)
+    unsafe = sum(c["safety"] == "unsafe" for r in records for c in r["changes"])
+    out = [f"## cfnfix: {fixes} fix{'es' if fixes != 1 else ''} in {sum(bool(r['changes']) for r in records)} template(s)"]
+    if unsafe:
+        out.append("")
+        out.append(f"> [!WARNING]\n> {unsafe} of these fixes are **unsafe**: they change what gets deployed. Review them first.")
+    for r in changed:
+        out.append("")
+        out.append(f"### `{r['path']}`")
+        out.append("")
+        for c in r["changes"]:
+            mark = "⚠️ **unsafe**" if c["safety"] == "unsafe" else "safe"
+            out.append(f"- **{c['code']}** ({mark}) {c['message']}")
+            if c["why"]:
+                out.append(f"  - *Why:* {c['why']}")
+            for d in c["details"]:
+                out.append(f"  - `{detail_line(Detail(d['kind'], tuple(d['path']), d.get('old'), d.get('new')))}`")
+        for c in r["available"]:
+            out.append(f"- **{c['code']}** (not applied, {c['safety']}) {c['message']}")
+        for f in r["findings"]:
+            out.append(f"- **{f['code']}** (needs a person) {f['message']}")
+        diff = r.get("diff")
+        if diff:
+            n = diff.count("\n")
+            block = f"```diff\n{diff.rstrip()}\n```"
+            if n > DIFF_COLLAPSE_LINES:
+                out.append("")
+                out.append(f"<details><summary>Diff ({n} lines)</summary>\n\n{block}\n\n</details>")
+            else:
+                out.append("")
+                out.append(block)
+    for e in errors or []:
+        out.append("")
+        out.append(f"- ❌ `{e['path']}:{e['line']}:{e['column']}`: {e['message']}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,120 @@
+"""A parsed template file: its text, its positioned tree, its data, and the style it is written in."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from functools import cached_property
+from typing import Any
+
+from ..errors import TemplateError
+from .nodes import SHORT_TAGS, AnyNode, Mapping, Scalar, child
+from .style import Style, detect_json_style, detect_yaml_style
+
+_YAML_BREAKS = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+_JSON_BREAKS = re.compile("\r\n|[\n\r]")
+# Above this size a file is rejected rather than parsed (see README, "Limits").
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def detect_format(text: str, filename: str | None) -> str:
+    name = (filename or "").lower()
+    if name.endswith(".json"):
+        return "json"
+    if name.endswith((".yaml", ".yml", ".template")) and not text.lstrip("\ufeff \t\r\n").startswith("{"):
+        return "yaml"
+    return "json" if text.lstrip("\ufeff \t\r\n").startswith(("{", "[")) else "yaml"
+
+
+class Document:
+    def __init__(self, text: str, filename: str | None = None, fmt: str | None = None):
+        self.text = text
+        self.filename = filename
+        self.format = fmt or detect_format(text, filename)
+        if "\x00" in text:
+            i = text.index("\x00")
+            raise TemplateError("NUL byte in file (binary data, not a template)", *self.position(i))
+        if self.format == "json":
+            from .json_reader import read_json
+
+            self.root, self.data = read_json(text)
+        else:
+            from .yaml_reader import read_yaml
+
+            self.root, self.data = read_yaml(text)
+
+    # ----- positions -------------------------------------------------------------------------
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        # YAML 1.1 (libyaml) breaks lines at CR, LF, CRLF, NEL, LS and PS; JSON at CR and LF.
+        breaks = _YAML_BREAKS if self.format == "yaml" else _JSON_BREAKS
+        return [0] + [m.end() for m in breaks.finditer(self.text)]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a text offset."""
+        starts = self._line_starts
+        line = bisect_right(starts, offset)
+        return line, offset - starts[line - 1] + 1
+
+    def line_start(self, offset: int) -> int:
+        starts = self._line_starts
+        return starts[bisect_right(starts, offset) - 1]
+
+    def line_end(self, offset: int) -> int:
+        """Offset just past the line break of the line holding ``offset`` (or the end of text)."""
+        starts = self._line_starts
+        i = bisect_right(starts, offset)
+        return starts[i] if i < len(starts) else len(self.text)
+
+    def indent_of_line(self, offset: int) -> str:
+        start = self.line_start(offset)
+        m = re.compile(r"[ \t]*").match(self.text, start)
+        return m.group()
+
+    # ----- lookup ----------------------------------------------------------------------------
+    def node_at(self, path: tuple) -> AnyNode | None:
+        """The node for a data path. A short-tagged node (``!Sub [...]``) stands for the
+        mapping ``{"Fn::Sub": [...]}``: the step "Fn::Sub" stays on the same node."""
+        node = self.root
+        unwrapped = False
+        for step in path:
+            if node.tag and not unwrapped and step == SHORT_TAGS[node.tag]:
+                unwrapped = True
+                continue
+            if node.tag and not unwrapped:
+                return None
+            node = child(node, step)
+            unwrapped = False
+            if node is None:
+                return None
+        return node
+
+    def is_tag_step(self, path: tuple) -> bool:
+        """True when the last step of ``path`` is the function name of a short-tagged node."""
+        if not path:
+            return False
+        parent = self.node_at(path[:-1])
+        return parent is not None and parent.tag is not None and SHORT_TAGS[parent.tag] == path[-1] and self.node_at(path) is parent
+
+    def key_at(self, path: tuple) -> Scalar | None:
+        parent = self.node_at(path[:-1])
+        if isinstance(parent, Mapping):
+            for k, _ in parent.pairs:
+                if k.value == path[-1]:
+                    return k
+        return None
+
+    # ----- style -----------------------------------------------------------------------------
+    @cached_property
+    def style(self) -> Style:
+        return detect_yaml_style(self) if self.format == "yaml" else detect_json_style(self)
+
+
+def is_short_tag(tag: str | None) -> bool:
+    return tag in SHORT_TAGS
+
+
+def data_at(data: Any, path: tuple) -> Any:
+    for step in path:
+        data = data[step]
+    return data

@@ -1,0 +1,96 @@
+"""Finding the templates under the paths a user names: directories are walked (``.gitignore``
+respected, tool and virtualenv folders skipped, symlinks out of the tree left alone) and a file
+found there is a template when it looks like one."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Iterator
+
+TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", "cdk.out", ".aws-sam"}
+_LOOKS_LIKE_TEMPLATE = re.compile(r'AWSTemplateFormatVersion|^[\s{]*"?Resources"?\s*:', re.M)
+
+
+class _GitIgnore:
+    """The .gitignore files from a root down, applied to paths relative to their own folder."""
+
+    def __init__(self):
+        self.specs: list[tuple[Path, object]] = []
+
+    def add_dir(self, directory: Path) -> None:
+        gi = directory / ".gitignore"
+        if gi.is_file():
+            import pathspec
+
+            try:
+                lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                return
+            self.specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        for base, spec in self.specs:
+            try:
+                rel = path.relative_to(base).as_posix()
+            except ValueError:
+                continue
+            if spec.match_file(rel + ("/" if is_dir else "")):
+                return True
+        return False
+
+
+def _git_root(start: Path) -> Path | None:
+    for d in [start, *start.parents]:
+        if (d / ".git").exists():
+            return d
+    return None
+
+
+def discover(paths: list[Path], on_error=None) -> Iterator[tuple[Path, bool]]:
+    """(path, explicit) for each file to look at. Explicit files are always processed;
+    files found in directories only when they look like templates (see ``looks_like_template``).
+    A directory that cannot be read is passed to ``on_error(path, message)``."""
+
+    def walk_error(error: OSError) -> None:
+        if on_error is not None:
+            on_error(error.filename or "?", f"cannot read the directory: {error.strerror or error}")
+
+    for p in paths:
+        if not p.is_dir():
+            yield p, True
+            continue
+        root = p.resolve()
+        ignore = _GitIgnore()
+        repo = _git_root(root)
+        if repo is not None and repo != root:
+            # .gitignore files between the repository root and the folder asked for
+            chain = [d for d in [root, *root.parents] if d == repo or repo in d.parents]
+            for d in reversed(chain[1:]):
+                ignore.add_dir(d)
+        for dirpath, dirnames, filenames in os.walk(p, followlinks=False, onerror=walk_error):
+            d = Path(dirpath)
+            ignore.add_dir(d.resolve())
+            keep = []
+            for name in sorted(dirnames):
+                full = (d / name)
+                if name in SKIP_DIRS or full.is_symlink() or ignore.ignored(full.resolve(), True):
+                    continue
+                keep.append(name)
+            dirnames[:] = keep
+            for name in sorted(filenames):
+                if not name.lower().endswith(TEMPLATE_SUFFIXES):
+                    continue
+                full = d / name
+                real = full.resolve()
+                if full.is_symlink() and root not in real.parents:
+                    continue  # a link out of the tree: not ours to rewrite
+                if ignore.ignored(real if not full.is_symlink() else full.absolute(), False):
+                    continue
+                yield full, False
+
+
+def looks_like_template(text: str) -> bool:
+    return bool(_LOOKS_LIKE_TEMPLATE.search(text))

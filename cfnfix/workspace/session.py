@@ -1,0 +1,62 @@
+"""What every way in (command line, bot, editor server) shares when it fixes files: the exit
+codes, and a session that fixes one text after another with the same settings, recording bad
+input and internal errors so that one bad file never stops the others."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import click
+
+from ..errors import InternalError, NotATemplate, TemplateError
+from ..fixing.engine import fix_document
+from ..fixing.result import Result
+
+
+class ExitCode(IntEnum):
+    OK = 0  # nothing (left) to fix
+    FIXABLE = 1  # fixes available and not written
+    BAD_INPUT = 2  # a file that is not a parseable template, bad options or configuration
+    INTERNAL = 3  # a fix would not have produced what it intended; nothing was written
+
+
+class Session:
+    def __init__(self, fixers: list, safe_only: bool, verify: bool = False):
+        self.fixers = fixers
+        self.safe_only = safe_only
+        self.verify = verify
+        self.errors: list[dict] = []
+        self.internal = 0
+
+    def error(self, path: str, e: TemplateError | str, line: int = 1, column: int = 1) -> None:
+        """Record bad input (``path:line:col: message``) and say it on stderr."""
+        if isinstance(e, TemplateError):
+            message, line, column = e.message, e.line, e.column
+        else:
+            message = e
+        self.errors.append({"path": path, "line": line, "column": column, "message": message})
+        click.echo(f"{path}:{line}:{column}: {message}", err=True)
+
+    def fix(self, name: str, text: str, explicit: bool) -> Result | None:
+        """The fixed template, or None when the text is not one (reported when ``explicit``) or a
+        fix went wrong (an internal error: nothing of it is used)."""
+        try:
+            result = fix_document(text, name, self.fixers, safe_only=self.safe_only)
+            if self.verify and result.changed and result.original.strip():
+                from ..fixing.verify import new_findings
+
+                gained = new_findings(result.original, result.text)
+                if gained:
+                    raise InternalError(f"the fixes would add cfn-lint findings: {', '.join(gained)}")
+            return result
+        except NotATemplate as e:
+            if explicit:
+                self.error(name, e)
+            return None
+        except TemplateError as e:
+            self.error(name, e)
+            return None
+        except InternalError as e:
+            self.internal += 1
+            click.echo(f"{name}: internal error, file left unchanged: {e}\nPlease report this at the cfnfix issue tracker with the template.", err=True)
+            return None

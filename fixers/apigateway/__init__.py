@@ -1,0 +1,1 @@
+"""Fixers for Amazon API Gateway (AWS::ApiGateway::*, AWS::Serverless::Api)."""

@@ -1,0 +1,1 @@
+"""Fixers for CloudFormation's own resources (AWS::CloudFormation::*)."""

@@ -1,0 +1,1 @@
+"""Fixers for AWS CloudTrail (AWS::CloudTrail::*)."""

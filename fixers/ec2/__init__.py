@@ -1,0 +1,1 @@
+"""Fixers for Amazon EC2 and VPC (AWS::EC2::*)."""

@@ -1,0 +1,1 @@
+"""Fixers for AWS KMS (AWS::KMS::*) key policies."""

@@ -1,0 +1,1 @@
+"""Fixers for Amazon CloudWatch Logs (AWS::Logs::*)."""

@@ -1,0 +1,1 @@
+"""Fixers for the template's Outputs section."""

@@ -1,0 +1,1 @@
+"""Fixers for AWS Secrets Manager (AWS::SecretsManager::*) and the parameters a secret should replace."""

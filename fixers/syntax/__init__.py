@@ -1,0 +1,1 @@
+"""Fixers for text that does not parse yet (JSON syntax errors CloudFormation rejects)."""
