@@ -281,11 +281,11 @@ def test_verify_passes_a_fix_that_lints_clean(tpl):
 
 def test_verify_refuses_a_fix_that_adds_a_lint_finding(tpl, monkeypatch):
     pytest.importorskip("cfnlint")
-    from cfnfix.fixing import verify
+    from cfnfix.fixing.verify import LintChecker
 
-    monkeypatch.setattr(verify, "lint_keys", lambda text, regions=None: {("E3001", "Resources/Topic")} if "Name:" in text else set())
+    monkeypatch.setattr(LintChecker, "_findings", lambda self, text, filename: {("E3001", "Resources/Topic"): "bad"} if "Name:" in text else {})
     r = cli("--verify", "--write", tpl)
-    assert r.exit_code == 3 and "would add cfn-lint findings: E3001 at Resources/Topic" in r.stderr
+    assert r.exit_code == 4 and "refused by cfn-lint: it would add E3001 at Resources/Topic (bad)" in r.stdout
     assert tpl.read_text() == BROKEN
 
 

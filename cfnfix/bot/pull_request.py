@@ -73,18 +73,18 @@ class Git:
         return p.stdout
 
 
-def run_bot(fixers: list, safe_only: bool, options: BotOptions, cwd: Path | None = None, verify: bool = False) -> int:
+def run_bot(fixers: list, safe_only: bool, options: BotOptions, cwd: Path | None = None, checker=None) -> int:
     token = options.token or os.environ.get("GITHUB_TOKEN") or None
     try:
-        return Bot(fixers, safe_only, verify, options, cwd or Path.cwd(), token).run()
+        return Bot(fixers, safe_only, checker, options, cwd or Path.cwd(), token).run()
     except (BotError, GitHubError) as e:
         click.echo(f"cfnfix: {redact(str(e), token)}", err=True)
         return ExitCode.BAD_INPUT
 
 
 class Bot:
-    def __init__(self, fixers, safe_only, verify, options: BotOptions, cwd: Path, token: str | None):
-        self.fixers, self.safe_only, self.verify, self.o = fixers, safe_only, verify, options
+    def __init__(self, fixers, safe_only, checker, options: BotOptions, cwd: Path, token: str | None):
+        self.fixers, self.safe_only, self.checker, self.o = fixers, safe_only, checker, options
         self.cwd = cwd
         self.token = token
         self.git = Git(cwd, (token,))
@@ -182,7 +182,7 @@ class Bot:
 
     # ----- fixing in the worktree ----------------------------------------------------------------
     def _fix(self, worktree: Path, rels: list[Path], base: str) -> None:
-        run = Session(self.fixers, self.safe_only, self.verify)
+        run = Session(self.fixers, self.safe_only, self.checker)
         top = Path(os.path.realpath(worktree))
         seen: set[Path] = set()
         for rel in rels:

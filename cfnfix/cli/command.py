@@ -62,7 +62,9 @@ def _explain(ctx: click.Context, _param, value: str | None) -> None:
 @click.option("--extend-select", multiple=True, metavar="CODES", help="Also run these fixers (e.g. opt-in ones).")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Do not run these fixers.")
 @click.option("--safe-only", is_flag=True, default=None, help="Apply only safe fixes; report unsafe ones as available.")
-@click.option("--verify", is_flag=True, help="Lint before and after with cfn-lint; refuse fixes that add a finding.")
+@click.option("--validator", type=click.Choice(["auto", "cloudformation-validate", "cfn-lint", "none"]), default="auto", show_default=True,
+              help="Lint before and after fixing; refuse the fixes that add a finding (auto: cloudformation-validate, else cfn-lint, else none).")
+@click.option("--verify", is_flag=True, help="The same as --validator cfn-lint.")
 @click.option("--skip-non-templates", is_flag=True, help="Quietly skip named files that are not CloudFormation templates (for pre-commit).")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Read settings from this file.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
@@ -78,7 +80,7 @@ def _explain(ctx: click.Context, _param, value: str | None) -> None:
 @click.option("--list-fixers", is_flag=True, expose_value=False, is_eager=True, callback=_list_fixers, help="List the fixers and exit.")
 @click.option("--explain", metavar="CODE", expose_value=False, is_eager=True, callback=_explain, help="Show a fixer's documentation and exit.")
 @click.version_option(__version__, "--version", prog_name="cfnfix")
-def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only, verify, skip_non_templates, config_path, quiet, pr, **bot):
+def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only, validator, verify, skip_non_templates, config_path, quiet, pr, **bot):
     """Fix CloudFormation templates that fail to deploy for known, mechanical reasons.
 
     PATHS are template files or directories (searched for YAML/JSON templates, honouring
@@ -126,18 +128,19 @@ def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only,
         sys.exit(EXIT_BAD_INPUT)
     from .run import Run
 
-    if verify:
-        try:
-            import cfnlint.api  # noqa: F401
-        except ImportError:
-            click.echo("cfnfix: --verify needs cfn-lint (pip install cfn-lint)", err=True)
-            sys.exit(EXIT_BAD_INPUT)
+    from ..fixing.verify import LintUnavailable, make_checker
+
+    try:
+        checker = make_checker("cfn-lint" if verify else validator)
+    except LintUnavailable as e:
+        click.echo(f"cfnfix: {e}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     if pr:
         from ..bot.pull_request import BotOptions, run_bot
 
         options = BotOptions(paths=list(paths), **{k: v for k, v in bot.items() if v is not None})
-        sys.exit(run_bot(fixers, settings["safe_only"], options, verify=verify))
-    run = Run(fixers, settings["safe_only"], write, diff_only, fmt, quiet, verify, skip_non_templates)
+        sys.exit(run_bot(fixers, settings["safe_only"], options, checker=checker))
+    run = Run(fixers, settings["safe_only"], write, diff_only, fmt, quiet, checker, skip_non_templates, validator_asked=validator != "auto" or verify)
     sys.exit(run.main(list(paths)))
 
 

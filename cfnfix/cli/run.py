@@ -9,6 +9,7 @@ import click
 
 from ..errors import TemplateError
 from ..fixing.result import Result
+from ..fixing.verify import Checker
 from ..reports.diff import colorize, unified_diff
 from ..reports.explanation import file_record
 from ..reports.json_report import render_json
@@ -25,8 +26,9 @@ class Run(Session):
     """A command-line run over files and stdin: fix, report in the chosen format, write."""
 
     def __init__(self, fixers: list, safe_only: bool, write: bool, diff_only: bool, fmt: str, quiet: bool,
-                 verify: bool = False, skip_non_templates: bool = False):
-        super().__init__(fixers, safe_only, verify)
+                 checker: Checker | None = None, skip_non_templates: bool = False, validator_asked: bool = False):
+        super().__init__(fixers, safe_only, checker)
+        self.validator_asked = validator_asked  # "none" was chosen, not defaulted to
         self.write, self.diff_only, self.fmt, self.quiet = write, diff_only, fmt, quiet
         self.skip_non_templates = skip_non_templates  # named files get the directory-search treatment
         self.records: list[dict] = []
@@ -132,7 +134,9 @@ class Run(Session):
             return ExitCode.INTERNAL
         if self.errors:
             return ExitCode.BAD_INPUT
-        return ExitCode.FIXABLE if self.pending else ExitCode.OK
+        if self.pending:
+            return ExitCode.FIXABLE
+        return ExitCode.REFUSED if self.refused else ExitCode.OK
 
     def _report_to_err(self, paths: list[Path]) -> bool:
         return any(str(p) == "-" for p in paths) and not self.diff_only
@@ -153,9 +157,14 @@ class Run(Session):
             parts.append(f"{_count(self.pending, 'file')} would be fixed ({_count(self.fixes, 'fix')}); run with --write to apply")
         else:
             parts.append("nothing to fix")
+        if self.refused:
+            parts.append(f"{_count(self.refused, 'fix')} refused by {self.checker.name} (it would make the template worse)")
         if self.errors:
             parts.append(f"{len(self.errors)} error{'s' if len(self.errors) != 1 else ''}")
         click.echo("cfnfix: " + "; ".join(parts), err=True)
+        if self.checker is None and self.fixes and not self.validator_asked:
+            click.echo("cfnfix: no validator is installed, so these fixes were not checked: "
+                       "pip install 'cfnfix[validate]' (or cfn-lint)", err=True)
 
 
 def _count(n: int, noun: str) -> str:

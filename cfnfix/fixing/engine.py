@@ -22,6 +22,7 @@ from .fixer import Fix, Fixer, Report, Safety, TextFixer
 from .registry import select_fixers
 from .result import Change, Finding, Result, Step
 from .suppressions import Suppressions
+from .verify import CheckFailed, Checker
 
 MAX_ROUNDS = 8
 
@@ -80,8 +81,71 @@ def fix_document(
     filename: str = "template.yaml",
     fixers: Iterable[Fixer] = (),
     safe_only: bool = False,
+    checker: Checker | None = None,
 ) -> Result:
+    """Fix ``text`` with ``fixers``. With a ``checker``, fixes whose result gains a validator finding
+    that the template did not have are refused (``Result.refused``) and the others still apply."""
     fixers = list(fixers)
+    result = _fix_once(text, filename, fixers, safe_only, frozenset())
+    if checker is None:
+        return result
+    try:
+        return _never_worse(result, text, filename, fixers, safe_only, checker)
+    except CheckFailed as e:
+        result.check_error = str(e)
+        return result
+
+
+def _never_worse(result: Result, text: str, filename: str, fixers: list[Fixer], safe_only: bool, checker: Checker) -> Result:
+    """Refuse, one at a time, the fixes without which the result gains fewer findings, until it gains
+    none. A refused fix is skipped in a fresh run, so fixes that depended on it follow it out; when
+    no single fix explains a finding, every fix is refused and only text repairs remain."""
+    base = result.repaired if result.repaired is not None else text
+    if result.text == base:
+        return result
+    before = checker.findings(base, filename)
+
+    def gained(r: Result) -> dict:
+        if r.text == base:
+            return {}
+        return {k: v for k, v in checker.findings(r.text, filename).items() if k not in before}
+
+    excluded: set[tuple] = set()
+    refused: list[Change] = []
+    found = gained(result)
+    while found:
+        candidates = sorted((c for c in result.changes if c.step >= 0), key=lambda c: -c.step)
+        if not candidates:  # pragma: no cover - without fixes the text is the baseline
+            break
+        for c in candidates:
+            trial = _fix_once(text, filename, fixers, safe_only, frozenset(excluded | {c.key}))
+            left = gained(trial)
+            if set(left) < set(found):
+                excluded.add(c.key)
+                refused.append(_refusal(c, {k: v for k, v in found.items() if k not in left}))
+                result, found = trial, left
+                break
+        else:
+            keys = {c.key for c in candidates}
+            trial = _fix_once(text, filename, fixers, safe_only, frozenset(excluded | keys))
+            refused.extend(_refusal(c, found) for c in candidates)
+            excluded |= keys
+            result, found = trial, gained(trial)
+    result.refused = refused
+    result.checked_by = checker.name
+    return result
+
+
+def _said(found: dict) -> list[str]:
+    return [f"{rule}{' at ' + where if where else ''} ({message})" for (rule, where), message in sorted(found.items())]
+
+
+def _refusal(c: Change, found: dict) -> Change:
+    return Change(c.code, c.message, c.path, c.safety, c.summary, c.line, c.column, applied=False, edits=c.edits,
+                  reason="it would add " + "; ".join(_said(found)))
+
+
+def _fix_once(text: str, filename: str, fixers: list[Fixer], safe_only: bool, excluded: frozenset) -> Result:
     repairs: list[Change] = []
     try:
         doc = parse_template(text, filename)
@@ -90,7 +154,7 @@ def fix_document(
     except TemplateError as error:
         doc, repairs = _repair_text(text, filename, fixers, error, safe_only)
     original_doc = doc
-    result = Result(original=text, text=doc.text, filename=filename, format=doc.format)
+    result = Result(original=text, text=doc.text, filename=filename, format=doc.format, repaired=doc.text if repairs else None)
     result.changes.extend(repairs)
     if not fixers:
         return result
@@ -106,7 +170,7 @@ def fix_document(
             taken: list[Edit] = []
             for item in fixer.run(template):
                 path = tuple(item.path)
-                if suppress.suppressed(fixer.code, path):
+                if suppress.suppressed(fixer.code, path) or (fixer.code, path, item.message) in excluded:
                     continue
                 if isinstance(item, Report) or not item.edits:
                     key = (fixer.code, path, item.message)

@@ -1,5 +1,6 @@
-"""What fixing a template produced: the fixes applied (``Change``), the ones left available, the
-findings reported, and the data before and after each batch (for explanations)."""
+"""What fixing a template produced: the fixes applied (``Change``), the ones left available (safe-only)
+or refused (the validator found them making the template worse), the findings reported, and the
+data before and after each batch (for explanations)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from .fixer import Safety
 
 @dataclass
 class Change:
-    """One applied (or, with safe-only, available) fix."""
+    """One applied fix — or one not applied: available (safe-only) or refused (``reason``)."""
 
     code: str
     message: str
@@ -25,6 +26,12 @@ class Change:
     edits: list[Edit] = field(default_factory=list, repr=False)
     spans: list[tuple[int, int]] = field(default_factory=list, repr=False)  # input lines its edits touch
     step: int = -1  # index into Result.steps
+    reason: str = ""  # why a refused fix was refused
+
+    @property
+    def key(self) -> tuple:
+        """What identifies this fix across runs of the same fixers over the same text."""
+        return (self.code, tuple(self.path), self.message)
 
     @property
     def resource(self) -> str | None:
@@ -40,6 +47,7 @@ class Change:
             "applied": self.applied,
             "line": self.line,
             "column": self.column,
+            **({"reason": self.reason} if self.reason else {}),
         }
 
 
@@ -75,7 +83,11 @@ class Result:
     changes: list[Change] = field(default_factory=list)  # applied, unsafe first
     available: list[Change] = field(default_factory=list)  # not applied (safe-only)
     findings: list[Finding] = field(default_factory=list)
+    refused: list[Change] = field(default_factory=list)  # not applied: the validator found them worse
     steps: list[Step] = field(default_factory=list, repr=False)
+    repaired: str | None = None  # the text after text-level repairs (JSON001), where the fixers began
+    checked_by: str | None = None  # the validator that checked the result, if any
+    check_error: str | None = None  # the validator failed on this template: the result is unchecked
 
     @property
     def changed(self) -> bool:

@@ -109,7 +109,11 @@ def file_record(result: Result, name: str | None = None, diff: str | None = None
         "changes": [change_record(c, det) for c in result.changes],
         "available": [change_record(c, {}) for c in result.available],
         "findings": [f.to_dict() for f in result.findings],
+        "refused": [change_record(c, {}) for c in result.refused],
+        "checked_by": result.checked_by,
     }
+    if result.check_error:
+        rec["check_error"] = result.check_error
     if diff is not None:
         rec["diff"] = diff
     return rec

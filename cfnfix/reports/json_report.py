@@ -17,6 +17,7 @@ def render_json(records: list[dict], errors: list[dict]) -> str:
                 "files_changed": sum(r["changed"] for r in records),
                 "fixes": fixes,
                 "unsafe": sum(c["safety"] == "unsafe" for r in records for c in r["changes"]),
+                "refused": sum(len(r.get("refused", ())) for r in records),
                 "errors": len(errors),
             },
             "files": records,

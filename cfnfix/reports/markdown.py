@@ -9,7 +9,7 @@ DIFF_COLLAPSE_LINES = 40
 
 
 def render_markdown(records: list[dict], errors: list[dict] | None = None) -> str:
-    changed = [r for r in records if r["changes"] or r["available"] or r["findings"]]
+    changed = [r for r in records if r["changes"] or r["available"] or r["findings"] or r.get("refused")]
     fixes = sum(len(r["changes"]) for r in records)
     unsafe = sum(c["safety"] == "unsafe" for r in records for c in r["changes"])
     out = [f"## cfnfix: {fixes} fix{'es' if fixes != 1 else ''} in {sum(bool(r['changes']) for r in records)} template(s)"]
@@ -29,6 +29,8 @@ def render_markdown(records: list[dict], errors: list[dict] | None = None) -> st
                 out.append(f"  - `{detail_line(Detail(d['kind'], tuple(d['path']), d.get('old'), d.get('new')))}`")
         for c in r["available"]:
             out.append(f"- **{c['code']}** (not applied, {c['safety']}) {c['message']}")
+        for c in r.get("refused", ()):
+            out.append(f"- **{c['code']}** (refused: it would make the template worse) {c['message']} — {c['reason']}")
         for f in r["findings"]:
             out.append(f"- **{f['code']}** (needs a person) {f['message']}")
         diff = r.get("diff")

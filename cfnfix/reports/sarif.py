@@ -35,6 +35,7 @@ def render_sarif(records: list[dict], errors: list[dict], written: bool = False)
         entries = [] if written and r["changed"] else [(c, "fix", "error", "") for c in r["changes"]]
         entries += [(c, "available", "warning", f" (not applied: {c['safety']} fix, --safe-only)") for c in r["available"]]
         entries += [(f, "finding", "warning", " (cfnfix cannot fix this: it needs a person)") for f in r["findings"]]
+        entries += [(c, "refused", "warning", f" (not applied: {c['reason']})") for c in r.get("refused", ())]
         for c, kind, level, note in entries:
             message = c["message"] + note
             if c.get("why"):

@@ -29,6 +29,8 @@ def render_text(result: Result, name: str | None = None) -> str:
     for c in result.available:
         tag = "unsafe " if c.safety is Safety.UNSAFE else ""
         lines.append(f"  {name}:{_where(c)}: {c.code} {c.message} (available, {tag}not applied: --safe-only)")
+    for c in result.refused:
+        lines.append(f"  {name}:{_where(c)}: {c.code} {c.message} (refused by {result.checked_by}: {c.reason})")
     for f in result.findings:
         where = f"{f.line}:{f.column}" if f.line else ""
         lines.append(f"  {name}:{where}: {f.code} {f.message} (not fixed)")

@@ -11,6 +11,7 @@ import click
 from ..errors import InternalError, NotATemplate, TemplateError
 from ..fixing.engine import fix_document
 from ..fixing.result import Result
+from ..fixing.verify import Checker
 
 
 class ExitCode(IntEnum):
@@ -18,15 +19,21 @@ class ExitCode(IntEnum):
     FIXABLE = 1  # fixes available and not written
     BAD_INPUT = 2  # a file that is not a parseable template, bad options or configuration
     INTERNAL = 3  # a fix would not have produced what it intended; nothing was written
+    REFUSED = 4  # nothing else to report, but the validator refused fixes (the others were applied)
 
 
 class Session:
-    def __init__(self, fixers: list, safe_only: bool, verify: bool = False):
+    """``checker`` (see ``cfnfix.fixing.verify.make_checker``) refuses fixes that would make a
+    template worse; None writes fixes unchecked."""
+
+    def __init__(self, fixers: list, safe_only: bool, checker: Checker | None = None):
         self.fixers = fixers
         self.safe_only = safe_only
-        self.verify = verify
+        self.checker = checker
         self.errors: list[dict] = []
         self.internal = 0
+        self.refused = 0
+        self.unchecked: list[str] = []  # files the validator failed on
 
     def error(self, path: str, e: TemplateError | str, line: int = 1, column: int = 1) -> None:
         """Record bad input (``path:line:col: message``) and say it on stderr."""
@@ -41,14 +48,7 @@ class Session:
         """The fixed template, or None when the text is not one (reported when ``explicit``) or a
         fix went wrong (an internal error: nothing of it is used)."""
         try:
-            result = fix_document(text, name, self.fixers, safe_only=self.safe_only)
-            if self.verify and result.changed and result.original.strip():
-                from ..fixing.verify import new_findings
-
-                gained = new_findings(result.original, result.text)
-                if gained:
-                    raise InternalError(f"the fixes would add cfn-lint findings: {', '.join(gained)}")
-            return result
+            result = fix_document(text, name, self.fixers, safe_only=self.safe_only, checker=self.checker)
         except NotATemplate as e:
             if explicit:
                 self.error(name, e)
@@ -60,3 +60,8 @@ class Session:
             self.internal += 1
             click.echo(f"{name}: internal error, file left unchanged: {e}\nPlease report this at the cfnfix issue tracker with the template.", err=True)
             return None
+        self.refused += len(result.refused)
+        if result.check_error:
+            self.unchecked.append(name)
+            click.echo(f"{name}: the fixes are not checked: {result.check_error}", err=True)
+        return result
