@@ -282,3 +282,42 @@ def test_benchmark_without_corpus_says_what_it_needs(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "corpus" in r.stderr and "tasks/" in r.stderr
+
+
+# ----- deleted entries take their comments with them --------------------------------------------------
+def _delete(text: str, *names: str) -> str:
+    from cfnfix.text.document import Document
+    from cfnfix.text.edits import Delete
+    from cfnfix.text.splice import resolve, splice
+
+    doc = Document(text, "t.yaml")
+    return splice(text, resolve(doc, [Delete(("Resources", n)) for n in names]))
+
+
+DELETES = """Resources:
+  Api:
+    Type: AWS::ApiGateway::RestApi
+  # the role API Gateway pushes logs with
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      Path: /
+    # the account setting that uses it
+  Account:
+    Type: AWS::ApiGateway::Account
+    Properties:
+      CloudWatchRoleArn: !GetAtt Role.Arn
+      # set once per account and region
+
+  # the topic
+  Topic:
+    Type: AWS::SNS::Topic
+"""
+
+
+def test_deleted_resources_take_their_own_comment_lines():
+    assert _delete(DELETES, "Role", "Account") == (
+        "Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n\n  # the topic\n  Topic:\n    Type: AWS::SNS::Topic\n")
+    # a comment inside the entry above the deleted one stays with it
+    assert "    # the account setting that uses it\n" in _delete(DELETES, "Account")
+    assert "# set once per account" not in _delete(DELETES, "Account")
