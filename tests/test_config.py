@@ -173,8 +173,12 @@ def test_exclude_from_config_and_command_line(tree):
     (tree / "pyproject.toml").write_text('[tool.cfnfix]\nexclude = ["legacy/"]\nextend-exclude = ["*.rain.yaml"]\n')
     r = cli("--write", ".", cwd=tree)
     assert r.exit_code == 0 and _fixed(tree) == {"infra/stack.yaml", "sandbox/dev.yaml"}
-    # named on the command line: always processed
+    # named on the command line: always processed (a file, or a folder: the other patterns still apply in it)
     assert cli("--write", "legacy/old.yaml", cwd=tree).exit_code == 0 and "legacy/old.yaml" in _fixed(tree)
+    (tree / "legacy" / "old.yaml").write_text(BROKEN)
+    (tree / "legacy" / "x.rain.yaml").write_text(BROKEN)
+    assert cli("--write", "legacy", cwd=tree).exit_code == 0
+    assert "legacy/old.yaml" in _fixed(tree) and "legacy/x.rain.yaml" not in _fixed(tree)
     # ...unless --force-exclude (pre-commit names files)
     (tree / "modules" / "bucket.rain.yaml").write_text(BROKEN)
     r = cli("--force-exclude", "--write", "modules/bucket.rain.yaml", cwd=tree)

@@ -138,7 +138,8 @@ class Run(Session):
     def fix_one(self, name: str, path: Path | None, text: str, explicit: bool) -> Result | None:
         """Fix with the fixers this file's per-file-ignores leave, and audit its suppressions."""
         codes = self.rules.ignores(path) if path is not None else []
-        self.fixers = [f for f in self.all_fixers if not matches(f.code, codes)] if codes else self.all_fixers
+        fixers = [f for f in self.all_fixers if not matches(f.code, codes)] if codes else self.all_fixers
+        self.fixers = fixers
         self.seen += 1
         try:
             with recording() as used:
@@ -147,7 +148,7 @@ class Run(Session):
             self.fixers = self.all_fixers
         if result is None:
             return None
-        found = audit(text, name, used if self.out.report_unused_ignores else None, [f.code for f in self.fixers])
+        found = audit(text, name, used if self.out.report_unused_ignores else None, [f.code for f in fixers])
         result.findings.extend(found)
         unused = sum(f.code == UNUSED_IGNORE for f in found)
         self.unused += unused
@@ -220,7 +221,7 @@ class Run(Session):
             if self.rules.excluded_explicit(p):
                 continue
             found = discover([p], on_error=lambda path, message: self.error(str(path), message, None, None),
-                             excluded=self.rules.excluded)
+                             excluded=self.rules.excluded_under(p))
             files.extend((f, explicit and not self.skip_non_templates) for f, explicit in found)
         if not o.quiet and len(files) >= PROGRESS_MIN_FILES and _tty(True) and o.fmt == "text":
             self.progress = Progress(len(files))

@@ -23,6 +23,7 @@ that name no fixer or (on request) suppressed nothing, like ruff's RUF100.
 from __future__ import annotations
 
 import re
+import weakref
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -79,6 +80,20 @@ def _patterns(inside: str | None) -> list[str]:
     return codes or ["ALL"]
 
 
+_MENTIONS: "weakref.WeakKeyDictionary[Document, bool]" = weakref.WeakKeyDictionary()
+
+
+def _mentions(doc: Document) -> bool:
+    """Whether the text says "cfnfix" at all (asked once per document, not once per fixer)."""
+    try:
+        return _MENTIONS[doc]
+    except KeyError:
+        found = _MENTIONS[doc] = bool(_MENTION.search(doc.text))
+        return found
+    except TypeError:  # pragma: no cover - a document that cannot be weakly referenced
+        return bool(_MENTION.search(doc.text))
+
+
 def file_ignored(text: str) -> bool:
     """True when a line of its own says ``# cfnfix: ignore-file`` (no codes): leave the file alone."""
     if not _MENTION.search(text):
@@ -100,7 +115,7 @@ def recording() -> Iterator[set]:
 class Suppressions:
     def __init__(self, doc: Document):
         self.doc = doc
-        self.active = bool(_MENTION.search(doc.text))  # no "cfnfix" in the text: nothing to look for
+        self.active = _mentions(doc)  # no "cfnfix" in the text: nothing to look for
         self._entries: dict[tuple, list[Directive]] = {}
         self._file: list[Directive] | None = None
         self._named: dict[str, list[Directive]] | None = None

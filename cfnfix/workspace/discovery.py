@@ -157,6 +157,26 @@ class FileRules:
         """Whether a path found by walking a directory is excluded."""
         return any(p.match(path, is_dir) for p in self.exclude)
 
+    def excluded_under(self, root: Path):
+        """The ``excluded`` check for walking ``root``, a folder named on the command line: when
+        the folder is itself excluded it is still walked (named paths are always processed), and
+        the patterns that exclude it do not exclude what is inside it; the other patterns do."""
+        full = Path(os.path.abspath(root))
+
+        def hits(p: Patterns) -> bool:
+            return p.match(full, True) or any(p.match(d, True) for d in full.parents if p.base in d.parents)
+
+        kept: list[Patterns] = []
+        for group in self.exclude:
+            if not hits(group):
+                kept.append(group)
+                continue
+            for pattern in group.patterns:
+                single = Patterns([pattern], group.base)
+                if not pattern.startswith("!") and not hits(single):
+                    kept.append(single)
+        return lambda path, is_dir=False: any(p.match(path, is_dir) for p in kept)
+
     def excluded_explicit(self, path: Path) -> bool:
         """Whether a path named on the command line is excluded: only with ``force_exclude``, when
         it or a folder above it matches."""
