@@ -254,7 +254,7 @@ def test_safe_only_applies_safe_and_reports_unsafe_as_available(mixed):
     assert r.exit_code == 1  # the unsafe fix is still pending
     after = mixed.read_text()
     assert "Name: !Sub" in after and "StageName: !Ref Environment" in after
-    assert "(not applied: unsafe fix hidden by --safe-only)" in r.stdout
+    assert "(available, unsafe not applied: --safe-only)" in r.stdout
     assert after != before
     (mixed.parent / ".cfnfix.toml").write_text("safe-only = true\n")
     r = cli(mixed, cwd=mixed.parent)

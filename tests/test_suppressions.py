@@ -56,8 +56,8 @@ def test_unused_suppressions_are_listed_on_request(tmp_path):
     assert r.exit_code == 1, r.output
     lines = [line for line in r.stdout.splitlines() if "unused-ignore" in line]
     assert lines == [
-        f"{p}:3:11: unused-ignore unused suppression ignore[OUT001]: nothing to suppress here; remove it",
-        f"{p}:6:14: unused-ignore unused suppression ignore[LOG001]: LOG001 is not enabled; remove it",
+        f"  {p}:3:11: unused-ignore unused suppression ignore[OUT001]: nothing to suppress here; remove it",
+        f"  {p}:6:14: unused-ignore unused suppression ignore[LOG001]: LOG001 is not enabled; remove it",
     ], r.stdout
     assert "1 file" not in r.stderr and "2 unused suppressions" in r.stderr
     p.write_text(BROKEN.replace("  TopicArn:\n", "  TopicArn:  # cfnfix: ignore[OUT001]\n"))

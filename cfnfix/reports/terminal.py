@@ -24,7 +24,6 @@ def render_text(result: Result, name: str | None = None, changes: bool = True) -
     left is shown), the fixes ``--safe-only`` held back, and the findings."""
     name = name or result.filename
     lines: list[str] = []
-    indent = "  " if changes and result.changes else ""
     if changes and result.changes:
         det = details(result)
         unsafe = sum(c.safety is Safety.UNSAFE for c in result.changes)
@@ -38,11 +37,11 @@ def render_text(result: Result, name: str | None = None, changes: bool = True) -
             for d in det.get(id(c), []):
                 lines.append(f"    {detail_line(d)}")
     for c in result.available:
-        kind = "unsafe fix" if c.safety is Safety.UNSAFE else "fix"
-        lines.append(f"{indent}{name}:{_where(c)}: {c.code} {c.message} (not applied: {kind} hidden by --safe-only)")
+        tag = "unsafe " if c.safety is Safety.UNSAFE else ""
+        lines.append(f"  {name}:{_where(c)}: {c.code} {c.message} (available, {tag}not applied: --safe-only)")
     for f in result.findings:
         note = "" if f.code in AUDIT_CODES else " (not fixed)"
-        lines.append(f"{indent}{name}:{_where(f)}: {f.code} {f.message}{note}")
+        lines.append(f"  {name}:{_where(f)}: {f.code} {f.message}{note}")
     return "\n".join(lines)
 
 
