@@ -51,6 +51,10 @@ def main() -> None:
     args = ap.parse_args()
 
     tpls = templates(args.corpus)
+    if not tpls:
+        print(f"benchmark: no parseable template under {args.corpus}/tasks/*/ (model.* or ideal.*, .yaml/.yml/.json). "
+              f"It needs the corpus: check out ../shared/corpus next to this repository, or pass --corpus DIR.", file=sys.stderr)
+        sys.exit(2)
     total = sum(len(t.encode("utf-8", "surrogateescape")) for _, t in tpls)
     print(f"templates: {len(tpls)} parseable, {total / 1e6:.2f} MB")
 

@@ -142,7 +142,7 @@ def test_unreadable_directory_is_reported_not_fatal(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "scandir", scandir)
     r = cli("--write", tmp_path)
-    assert r.exit_code == 2 and f"{d}:1:1: cannot read the directory: Permission denied" in r.stderr
+    assert r.exit_code == 2 and f"{d}: cannot read the directory: Permission denied" in r.stderr
     assert "Traceback" not in r.output
     assert (tmp_path / "ok.yaml").read_text() == FIXED and (d / "t.yaml").read_text() == BROKEN
 

@@ -3,56 +3,161 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from ..errors import TemplateError
+from ..fixing.fixer import Safety
+from ..fixing.registry import get_fixer, matches
 from ..fixing.result import Result
+from ..fixing.suppressions import AUDIT_CODES, UNUSED_IGNORE, audit, file_ignored, recording
 from ..fixing.verify import Checker
 from ..reports.diff import colorize, unified_diff
 from ..reports.explanation import file_record
-from ..reports.json_report import render_json
+from ..reports.json_report import render_json, render_statistics_json
 from ..reports.markdown import render_markdown
-from ..reports.terminal import render_text
-from ..workspace.discovery import discover, looks_like_template
+from ..reports.terminal import plural, render_statistics, render_text
+from ..workspace.discovery import FileRules, discover, looks_like_template
 from ..workspace.session import ExitCode, Session
 from ..workspace.source import FileChanged, decode, read_source, write_atomic
 
 PROGRESS_MIN_FILES = 20
 
 
+@dataclass
+class Output:
+    """What a run prints, and how it ends."""
+
+    write: bool = False  # apply the fixes (for stdin: the fixed template goes to stdout)
+    check: bool = False  # list what would be fixed; no diff unless ``diff``
+    diff: bool = False  # the unified diff (alone, unless ``check``)
+    fmt: str = "text"
+    quiet: bool = False
+    color: bool = False  # colour the diff on stdout
+    show_fixes: bool = True  # with ``write``: list the fixes applied too
+    statistics: bool = False
+    exit_zero: bool = False
+    report_unused_ignores: bool = False
+    stdin_filename: str | None = None
+
+
+class Progress:
+    """A one-line progress bar on stderr, cleared before anything else is printed so that it never
+    lands inside a diff or a message."""
+
+    WIDTH = 28
+
+    def __init__(self, total: int):
+        self.total, self.done, self.shown = total, 0, False
+
+    def advance(self) -> None:
+        self.done += 1
+        filled = self.WIDTH * self.done // max(self.total, 1)
+        stream = sys.stderr
+        stream.write(f"\rcfnfix [{'#' * filled}{'-' * (self.WIDTH - filled)}] {self.done}/{self.total}")
+        stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            stream = sys.stderr
+            stream.write("\r\x1b[2K")
+            stream.flush()
+            self.shown = False
+
+
 class Run(Session):
     """A command-line run over files and stdin: fix, report in the chosen format, write."""
 
-    def __init__(self, fixers: list, safe_only: bool, write: bool, diff_only: bool, fmt: str, quiet: bool,
-                 checker: Checker | None = None, skip_non_templates: bool = False, validator_asked: bool = False):
+    def __init__(self, fixers: list, safe_only: bool, out: Output | None = None, checker: Checker | None = None,
+                 skip_non_templates: bool = False, rules: FileRules | None = None, validator_asked: bool = False):
         super().__init__(fixers, safe_only, checker)
-        self.validator_asked = validator_asked  # "none" was chosen, not defaulted to
-        self.write, self.diff_only, self.fmt, self.quiet = write, diff_only, fmt, quiet
+        self.validator_asked = validator_asked  # a validator (or none) was chosen, not defaulted to
+        self.out = out or Output()
+        self.all_fixers = list(fixers)
         self.skip_non_templates = skip_non_templates  # named files get the directory-search treatment
+        self.rules = rules or FileRules()
+        self.progress: Progress | None = None
         self.records: list[dict] = []
-        self.files_fixed = 0
+        self.stats: Counter = Counter()
+        self.seen = 0  # templates looked at
+        self.skipped = 0  # files that ask to be left alone (# cfnfix: ignore-file)
+        self.files_fixed = 0  # written (or, for stdin with --write, printed fixed)
+        self.files_fixable = 0  # with fixes that apply
         self.fixes = 0
-        self.pending = 0  # files with fixes not written
+        self.hidden = 0  # unsafe fixes --safe-only held back
+        self.unused = 0  # unused suppressions (--report-unused-ignores)
+        self.pending = 0  # files with something left to do
 
-    # ----- reporting -------------------------------------------------------------------------
-    def out(self, text: str, err: bool = False) -> None:
-        if text and not self.quiet and self.fmt == "text":
-            click.echo(text, err=err, nl=not text.endswith("\n"))
+    # ----- printing ----------------------------------------------------------------------------
+    def echo(self, text: str, err: bool = False, color: bool | None = None) -> None:
+        if self.progress is not None:
+            self.progress.clear()
+        click.echo(text, err=err, nl=not text.endswith("\n"), color=color)
 
-    # ----- one file --------------------------------------------------------------------------
-    def report(self, name: str, result: Result, stream_err: bool = False) -> None:
+    def error(self, path: str, e: TemplateError | str, line: int | None = 1, column: int | None = 1) -> None:
+        """Bad input, as ``path:line:col: message`` (``path: message`` when no position means
+        anything); on stderr for text output, in the report for the other formats."""
+        if isinstance(e, TemplateError):
+            message, line, column = e.message, e.line, e.column
+        else:
+            message = e
+        self.errors.append({"path": path, "line": line, "column": column, "message": message})
+        if self.out.fmt == "text":
+            self.echo(f"{path}:{line}:{column}: {message}" if line else f"{path}: {message}", err=True)
+
+    def report(self, name: str, result: Result, err: bool = False) -> None:
+        o = self.out
         diff = unified_diff(result, name)
-        if self.fmt in ("json", "markdown", "sarif"):
+        if o.fmt != "text":
             self.records.append(file_record(result, name, diff))
             return
-        if diff and not self.quiet:
-            click.echo(colorize(diff) if _tty(stream_err) else diff, err=stream_err, nl=False)
-        if not self.diff_only:
-            text = render_text(result, name)
-            if text:
-                self.out(text + "\n", err=stream_err)
+        if o.statistics:
+            return
+        if diff and (o.diff or (not o.write and not o.check and not o.quiet)):
+            self.echo(colorize(diff) if o.color and not err else diff, err=err, color=o.color and not err or None)
+        if o.quiet or (o.diff and not o.check):
+            return
+        text = render_text(result, name, changes=not o.write or o.show_fixes)
+        if text:
+            self.echo(text + "\n", err=err)
+
+    def account(self, result: Result) -> None:
+        self.fixes += len(result.changes)
+        self.files_fixable += bool(result.changes)
+        self.hidden += len(result.available)
+        for c in result.changes:
+            self.stats[(c.code, "unsafe fix" if c.safety is Safety.UNSAFE else "fix")] += 1
+        for c in result.available:
+            self.stats[(c.code, "hidden fix")] += 1
+        for f in result.findings:
+            self.stats[(f.code, "report")] += 1
+
+    # ----- one template ------------------------------------------------------------------------
+    def fix_one(self, name: str, path: Path | None, text: str, explicit: bool) -> Result | None:
+        """Fix with the fixers this file's per-file-ignores leave, and audit its suppressions."""
+        codes = self.rules.ignores(path) if path is not None else []
+        fixers = [f for f in self.all_fixers if not matches(f.code, codes)] if codes else self.all_fixers
+        self.fixers = fixers
+        self.seen += 1
+        try:
+            with recording() as used:
+                result = self.fix(name, text, explicit)
+        finally:
+            self.fixers = self.all_fixers
+        if result is None:
+            return None
+        found = audit(text, name, used if self.out.report_unused_ignores else None, [f.code for f in fixers])
+        result.findings.extend(found)
+        unused = sum(f.code == UNUSED_IGNORE for f in found)
+        self.unused += unused
+        self.account(result)
+        if (result.changed and not self.out.write) or result.available or unused:
+            self.pending += 1
+        return result
 
     def one_file(self, path: Path, explicit: bool) -> None:
         name = str(path)
@@ -63,112 +168,143 @@ class Run(Session):
             return
         if not explicit and not looks_like_template(source.text):
             return
-        result = self.fix(name, source.text, explicit)
+        if file_ignored(source.text):
+            self.skipped += 1
+            return
+        result = self.fix_one(name, path, source.text, explicit)
         if result is None:
             return
-        self.account(result)
         self.report(name, result)
-        if self.write and result.changed:
+        if self.out.write and result.changed:
             try:
                 write_atomic(source, result.text)
                 self.files_fixed += 1
             except FileChanged as e:
-                self.error(name, str(e))
+                self.error(name, str(e), None, None)
             except OSError as e:
-                self.error(name, f"cannot write the file: {e.strerror or e}")
-        if (result.changed and not self.write) or result.available:
-            self.pending += 1
-
-    def account(self, result: Result) -> None:
-        self.fixes += len(result.changes)
+                self.error(name, f"cannot write the file: {e.strerror or e}", None, None)
 
     def stdin(self) -> None:
+        o = self.out
+        name = o.stdin_filename or "<stdin>"
         try:
             text = decode(sys.stdin.buffer.read(), "<stdin>")
         except TemplateError as e:
-            self.error("<stdin>", e)
+            self.error(name, e)
             return
-        result = self.fix("<stdin>", text, True)
-        if result is None:
-            return
-        self.account(result)
-        if self.diff_only:
-            sys.stdout.write(unified_diff(result, "<stdin>"))
+        result = None
+        if file_ignored(text):
+            self.skipped += 1
         else:
-            sys.stdout.buffer.write(result.text.encode("utf-8"))
+            result = self.fix_one(name, Path(o.stdin_filename) if o.stdin_filename else None, text, True)
+        if o.write:
+            # stdout carries the template: the fixed one, or the input as it came when it cannot be
+            # fixed (a filter must not swallow its input); everything else goes to stderr.
+            out = result.text if result is not None else text
             sys.stdout.flush()
-            if self.fmt == "text" and not self.quiet:
-                text = render_text(result, "<stdin>")
-                if text:
-                    click.echo(text, err=True)
-        if self.fmt != "text":
-            self.records.append(file_record(result, "<stdin>"))
+            sys.stdout.buffer.write(out.encode("utf-8"))
+            sys.stdout.flush()
+            if result is not None and result.changed:
+                self.files_fixed += 1
+        if result is not None:
+            self.report(name, result, err=o.write)
 
-    # ----- the whole run ---------------------------------------------------------------------
+    # ----- the whole run -----------------------------------------------------------------------
     def main(self, paths: list[Path]) -> int:
+        o = self.out
         files = []
         for p in paths:
             if str(p) == "-":
                 files.append((p, True))
+                continue
+            if not p.exists() and not p.is_symlink():
+                self.error(str(p), "no such file or directory", None, None)
+                continue
+            if self.rules.excluded_explicit(p):
+                continue
+            found = discover([p], on_error=lambda path, message: self.error(str(path), message, None, None),
+                             excluded=self.rules.excluded_under(p))
+            files.extend((f, explicit and not self.skip_non_templates) for f, explicit in found)
+        if not o.quiet and len(files) >= PROGRESS_MIN_FILES and _tty(True) and o.fmt == "text":
+            self.progress = Progress(len(files))
+        for path, explicit in files:
+            if self.progress is not None:
+                self.progress.clear()  # also before what the engine itself may print
+            if str(path) == "-":
+                self.stdin()
             else:
-                found = discover([p], on_error=lambda path, message: self.error(str(path), message))
-                files.extend((f, explicit and not self.skip_non_templates) for f, explicit in found)
-        show_progress = not self.quiet and len(files) >= PROGRESS_MIN_FILES and _tty(True) and self.fmt == "text"
-        if show_progress:
-            with click.progressbar(files, label="cfnfix", file=sys.stderr) as bar:
-                for path, explicit in bar:
-                    self._dispatch(path, explicit)
-        else:
-            for path, explicit in files:
-                self._dispatch(path, explicit)
-        if self.fmt == "json":
-            click.echo(render_json(self.records, self.errors), err=self._report_to_err(paths))
-        elif self.fmt == "markdown":
-            click.echo(render_markdown(self.records, self.errors), err=self._report_to_err(paths), nl=False)
-        elif self.fmt == "sarif":
-            from ..reports.sarif import render_sarif
-
-            click.echo(render_sarif(self.records, self.errors, written=self.write), err=self._report_to_err(paths))
+                self.one_file(path, explicit)
+            if self.progress is not None:
+                self.progress.advance()
+        if self.progress is not None:
+            self.progress.clear()
+            self.progress = None
+        self.render(any(str(p) == "-" for p in paths) and o.write)
         self.summary()
         if self.internal:
             return ExitCode.INTERNAL
         if self.errors:
             return ExitCode.BAD_INPUT
-        if self.pending:
+        if self.pending and not o.exit_zero:
             return ExitCode.FIXABLE
-        return ExitCode.REFUSED if self.refused else ExitCode.OK
+        return ExitCode.REFUSED if self.refused and not o.exit_zero else ExitCode.OK
 
-    def _report_to_err(self, paths: list[Path]) -> bool:
-        return any(str(p) == "-" for p in paths) and not self.diff_only
+    def render(self, to_err: bool) -> None:
+        """The report of the run for --format json/markdown/sarif, or --statistics."""
+        o = self.out
+        if o.statistics:
+            rows = [(code, kind, n, _summary(code)) for (code, kind), n in sorted(self.stats.items())]
+            if o.fmt == "json":
+                click.echo(render_statistics_json(rows), err=to_err)
+            elif rows:
+                self.echo(render_statistics(rows) + "\n", err=to_err)
+        elif o.fmt == "json":
+            click.echo(render_json(self.records, self.errors), err=to_err)
+        elif o.fmt == "markdown":
+            click.echo(render_markdown(self.records, self.errors), err=to_err, nl=False)
+        elif o.fmt == "sarif":
+            from ..reports.sarif import render_sarif
 
-    def _dispatch(self, path: Path, explicit: bool) -> None:
-        if str(path) == "-":
-            self.stdin()
-        else:
-            self.one_file(path, explicit)
+            click.echo(render_sarif(self.records, self.errors, written=o.write), err=to_err)
 
     def summary(self) -> None:
-        if self.quiet or self.fmt != "text":
+        """One line on stderr: what was (or would be) fixed, what --safe-only held back, errors."""
+        o = self.out
+        if o.quiet or o.fmt != "text":
             return
         parts = []
-        if self.write:
-            parts.append(f"fixed {_count(self.files_fixed, 'file')} ({_count(self.fixes, 'fix')})")
-        elif self.pending:
-            parts.append(f"{_count(self.pending, 'file')} would be fixed ({_count(self.fixes, 'fix')}); run with --write to apply")
+        if o.write and self.files_fixed:
+            parts.append(f"fixed {plural(self.files_fixed, 'file')} ({plural(self.fixes, 'fix')})")
+        elif o.write and self.files_fixable:
+            parts.append("no file written")
+        elif not o.write and self.files_fixable:
+            parts.append(f"{plural(self.files_fixable, 'file')} would be fixed ({plural(self.fixes, 'fix')}); run with --write to apply")
+        elif self.hidden:
+            parts.append("no safe fix to apply")
+        elif not self.seen and not self.skipped and not self.errors and not self.internal:
+            parts.append("warning: no template found under the given paths")
         else:
             parts.append("nothing to fix")
+        if self.hidden:
+            them = "it" if self.hidden == 1 else "them"
+            parts.append(f"{plural(self.hidden, 'unsafe fix')} hidden by --safe-only: enable {them} with --unsafe-fixes")
         if self.refused:
-            parts.append(f"{_count(self.refused, 'fix')} refused by {self.checker.name} (it would make the template worse)")
+            parts.append(f"{plural(self.refused, 'fix')} refused by {self.checker.name} (it would make the template worse)")
+        if self.unused:
+            parts.append(plural(self.unused, "unused suppression"))
         if self.errors:
-            parts.append(f"{len(self.errors)} error{'s' if len(self.errors) != 1 else ''}")
-        click.echo("cfnfix: " + "; ".join(parts), err=True)
+            parts.append(plural(len(self.errors), "error"))
+        self.echo("cfnfix: " + "; ".join(parts), err=True)
         if self.checker is None and self.fixes and not self.validator_asked:
-            click.echo("cfnfix: no validator is installed, so these fixes were not checked: "
-                       "pip install 'cfnfix[validate]' (or cfn-lint)", err=True)
+            self.echo("cfnfix: no validator is installed, so these fixes were not checked: "
+                      "pip install 'cfnfix[validate]' (or cfn-lint)", err=True)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "es" if noun.endswith("x") else "s")
+def _summary(code: str) -> str:
+    if code in AUDIT_CODES:
+        return "suppression comment or metadata to clean up"
+    cls = get_fixer(code)
+    return cls.summary if cls else ""
 
 
 def _tty(err: bool) -> bool:

@@ -51,9 +51,25 @@ def _before_renames(path: tuple, renames: list[tuple[tuple, tuple]]) -> tuple:
 
 
 def _spans(doc: Document, edits: list[Edit]) -> list[tuple[int, int]]:
-    """Line ranges of the input that each edit touches (its nearest existing ancestor)."""
+    """Line ranges of the input that each edit touches: the lines its splice replaces, or, for an
+    insertion, the two lines it goes between. An edit that cannot be placed in the input (it
+    belongs to a later round) falls back to its nearest existing ancestor."""
     out = []
     for e in edits:
+        try:
+            splices = resolve(doc, [e])
+        except EditError:
+            splices = None
+        if splices:
+            for s in splices:
+                first = doc.position(s.start)[0]
+                if s.end > s.start:
+                    out.append((first, doc.position(s.end - 1)[0]))
+                elif s.start == doc.line_start(s.start):  # new lines before line ``first``
+                    out.append((max(first - 1, 1), first))
+                else:
+                    out.append((first, first))
+            continue
         p = edit_paths(e)
         while p and doc.node_at(p) is None:
             p = p[:-1]

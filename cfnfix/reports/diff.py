@@ -17,7 +17,9 @@ def unified_diff(result: Result, name: str) -> str:
     a = result.original.splitlines(keepends=True)
     b = result.text.splitlines(keepends=True)
     lines = []
-    for line in difflib.unified_diff(a, b, f"a/{name}", f"b/{name}"):
+    # git's a/ and b/ prefixes for relative paths; an absolute path stands as it is (no "a//tmp").
+    old, new = (name, name) if name.startswith(("/", "<")) or re.match(r"[A-Za-z]:[\\/]", name) else (f"a/{name}", f"b/{name}")
+    for line in difflib.unified_diff(a, b, old, new):
         if not line.endswith("\n"):
             line += "\n\\ No newline at end of file\n"
         m = _HUNK.match(line)

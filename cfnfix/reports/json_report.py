@@ -27,3 +27,9 @@ def render_json(records: list[dict], errors: list[dict]) -> str:
         ensure_ascii=False,
         default=str,
     )
+
+
+def render_statistics_json(rows: list[tuple[str, str, int, str]]) -> str:
+    """``--statistics --format json``: one object per (code, kind) with its count."""
+    return json.dumps([{"code": code, "kind": kind, "count": n, "summary": summary} for code, kind, n, summary in rows],
+                      indent=2, ensure_ascii=False)

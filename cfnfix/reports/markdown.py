@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .explanation import Detail, detail_line
+from .terminal import plural
 
 
 DIFF_COLLAPSE_LINES = 40
@@ -12,10 +13,12 @@ def render_markdown(records: list[dict], errors: list[dict] | None = None) -> st
     changed = [r for r in records if r["changes"] or r["available"] or r["findings"] or r.get("refused")]
     fixes = sum(len(r["changes"]) for r in records)
     unsafe = sum(c["safety"] == "unsafe" for r in records for c in r["changes"])
-    out = [f"## cfnfix: {fixes} fix{'es' if fixes != 1 else ''} in {sum(bool(r['changes']) for r in records)} template(s)"]
+    templates = sum(bool(r["changes"]) for r in records)
+    out = [f"## cfnfix: {plural(fixes, 'fix')} in {plural(templates, 'template')}"]
     if unsafe:
         out.append("")
-        out.append(f"> [!WARNING]\n> {unsafe} of these fixes are **unsafe**: they change what gets deployed. Review them first.")
+        verb = "is" if unsafe == 1 else "are"
+        out.append(f"> [!WARNING]\n> {unsafe} of these fixes {verb} **unsafe**: they change what gets deployed. Review them first.")
     for r in changed:
         out.append("")
         out.append(f"### `{r['path']}`")
@@ -45,5 +48,6 @@ def render_markdown(records: list[dict], errors: list[dict] | None = None) -> st
                 out.append(block)
     for e in errors or []:
         out.append("")
-        out.append(f"- ❌ `{e['path']}:{e['line']}:{e['column']}`: {e['message']}")
+        where = f"{e['path']}:{e['line']}:{e['column']}" if e.get("line") else e["path"]
+        out.append(f"- ❌ `{where}`: {e['message']}")
     return "\n".join(out) + "\n"

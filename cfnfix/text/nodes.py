@@ -35,6 +35,13 @@ SHORT_TAGS = {
     "!ToJsonString": "Fn::ToJsonString",
     "!Transform": "Fn::Transform",
     "!Rain::Embed": "Rain::Embed",
+    # the rule functions of a template's Rules section
+    "!Contains": "Fn::Contains",
+    "!EachMemberEquals": "Fn::EachMemberEquals",
+    "!EachMemberIn": "Fn::EachMemberIn",
+    "!RefAll": "Fn::RefAll",
+    "!ValueOf": "Fn::ValueOf",
+    "!ValueOfAll": "Fn::ValueOfAll",
 }
 LONG_TO_SHORT = {v: k for k, v in SHORT_TAGS.items()}
 

@@ -187,6 +187,22 @@ class _Resolver:
             first = prev
         return first
 
+    def _with_trailing_comments(self, last: int, column: int) -> int:
+        """End of the deleted lines, taking along the full-line comments after the entry that are
+        indented deeper than it (at ``column``): they sit inside it, and would be left stranded
+        above whatever follows."""
+        pos, end = last, last
+        while pos < len(self.text):
+            nxt = self.doc.line_end(pos)
+            line = self.text[pos:nxt].rstrip("\r\n")
+            stripped = line.lstrip(" ")
+            if stripped.startswith("#") and len(line) - len(stripped) > column:
+                end = nxt
+            elif stripped.strip():
+                break
+            pos = nxt
+        return end
+
     def _collapse_blank(self, first: int, last: int) -> int:
         """End of the deleted lines: with a blank line on both sides, one of them goes too."""
         before_blank = first > 0 and not self.text[self.doc.line_start(first - 1) : first].strip()
@@ -219,6 +235,7 @@ class _Resolver:
                 start = self.text.rfind("-", 0, start)
             if self._first_on_line(start):
                 first, last = self._with_leading_comments(start), self.doc.line_end(end)
+                last = self._with_trailing_comments(last, start - self.doc.line_start(start))
                 return Splice(first, self._collapse_blank(first, last), "", order)
             if idx + 1 < len(siblings):  # e.g. the first key of a "- Key: v" item
                 nxt = siblings[idx + 1][0]

@@ -153,6 +153,8 @@ class _Builder:
             return tag
         if tag in _STD_TAGS:
             return None
+        if tag.startswith("!Rain::"):
+            self.fail(event.start_mark, f"{tag} is a Rain directive, not CloudFormation: run `rain pkg` first and fix the template it writes")
         self.fail(event.start_mark, f"unsupported tag {tag!r}: CloudFormation knows only its intrinsic function tags")
 
     def build(self, next_event) -> tuple[Node, Any]:

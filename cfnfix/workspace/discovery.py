@@ -49,9 +49,10 @@ def _git_root(start: Path) -> Path | None:
     return None
 
 
-def discover(paths: list[Path], on_error=None) -> Iterator[tuple[Path, bool]]:
+def discover(paths: list[Path], on_error=None, excluded=None) -> Iterator[tuple[Path, bool]]:
     """(path, explicit) for each file to look at. Explicit files are always processed;
-    files found in directories only when they look like templates (see ``looks_like_template``).
+    files found in directories only when they look like templates (see ``looks_like_template``)
+    and when ``excluded(path, is_dir)`` (e.g. ``FileRules.excluded``) does not say otherwise.
     A directory that cannot be read is passed to ``on_error(path, message)``."""
 
     def walk_error(error: OSError) -> None:
@@ -78,6 +79,8 @@ def discover(paths: list[Path], on_error=None) -> Iterator[tuple[Path, bool]]:
                 full = (d / name)
                 if name in SKIP_DIRS or full.is_symlink() or ignore.ignored(full.resolve(), True):
                     continue
+                if excluded is not None and excluded(full, True):
+                    continue
                 keep.append(name)
             dirnames[:] = keep
             for name in sorted(filenames):
@@ -89,8 +92,108 @@ def discover(paths: list[Path], on_error=None) -> Iterator[tuple[Path, bool]]:
                     continue  # a link out of the tree: not ours to rewrite
                 if ignore.ignored(real if not full.is_symlink() else full.absolute(), False):
                     continue
+                if excluded is not None and excluded(full, False):
+                    continue
                 yield full, False
 
 
 def looks_like_template(text: str) -> bool:
     return bool(_LOOKS_LIKE_TEMPLATE.search(text))
+
+
+# ----- exclude / per-file-ignores (``[tool.cfnfix]`` and the command line) ------------------------
+class Patterns:
+    """gitignore-style patterns (``legacy/``, ``*.rain.yaml``, ``/top.yaml``, ``!keep.yaml``)
+    relative to a base folder: the configuration file's folder, or the working directory for
+    patterns given on the command line. A path outside the base is matched by its name."""
+
+    def __init__(self, patterns: list[str], base: Path):
+        import pathspec
+
+        self.patterns = list(patterns)
+        self.base = Path(os.path.abspath(base))
+        self.spec = pathspec.GitIgnoreSpec.from_lines(self.patterns)
+
+    def match(self, path: Path, is_dir: bool = False) -> bool:
+        if not self.patterns:
+            return False
+        full = Path(os.path.abspath(path))
+        try:
+            rel = full.relative_to(self.base).as_posix()
+        except ValueError:
+            rel = full.name
+        if rel in ("", "."):
+            return False
+        return self.spec.match_file(rel + ("/" if is_dir else ""))
+
+
+class FileRules:
+    """Which files to leave out (``exclude``, ``extend-exclude``) and which fixers to leave out per
+    file (``per-file-ignores``), the way ruff has them. Files named on the command line are always
+    processed unless ``force_exclude``; files found by walking a directory are skipped when excluded.
+    """
+
+    def __init__(self, exclude: list[Patterns] = (), per_file_ignores: list[tuple[Patterns, bool, list[str]]] = (),
+                 force_exclude: bool = False):
+        self.exclude = list(exclude)
+        self.per_file = list(per_file_ignores)  # (pattern, negated, codes)
+        self.force_exclude = force_exclude
+
+    @classmethod
+    def build(cls, exclude: list[tuple[str, Path]], per_file_ignores: list[tuple[str, Path, list[str]]],
+              force_exclude: bool = False) -> "FileRules":
+        """From (pattern, base) and (pattern, base, codes) lists; a per-file pattern starting with
+        ``!`` applies to the files it does not match."""
+        by_base: dict[Path, list[str]] = {}
+        for pattern, base in exclude:
+            by_base.setdefault(base, []).append(pattern)
+        per_file = []
+        for pattern, base, codes in per_file_ignores:
+            negated = pattern.startswith("!")
+            per_file.append((Patterns([pattern[1:] if negated else pattern], base), negated, list(codes)))
+        return cls([Patterns(p, b) for b, p in by_base.items()], per_file, force_exclude)
+
+    def excluded(self, path: Path, is_dir: bool = False) -> bool:
+        """Whether a path found by walking a directory is excluded."""
+        return any(p.match(path, is_dir) for p in self.exclude)
+
+    def excluded_under(self, root: Path):
+        """The ``excluded`` check for walking ``root``, a folder named on the command line: when
+        the folder is itself excluded it is still walked (named paths are always processed), and
+        the patterns that exclude it do not exclude what is inside it; the other patterns do."""
+        full = Path(os.path.abspath(root))
+
+        def hits(p: Patterns) -> bool:
+            return p.match(full, True) or any(p.match(d, True) for d in full.parents if p.base in d.parents)
+
+        kept: list[Patterns] = []
+        for group in self.exclude:
+            if not hits(group):
+                kept.append(group)
+                continue
+            for pattern in group.patterns:
+                single = Patterns([pattern], group.base)
+                if not pattern.startswith("!") and not hits(single):
+                    kept.append(single)
+        return lambda path, is_dir=False: any(p.match(path, is_dir) for p in kept)
+
+    def excluded_explicit(self, path: Path) -> bool:
+        """Whether a path named on the command line is excluded: only with ``force_exclude``, when
+        it or a folder above it matches."""
+        if not self.force_exclude or not self.exclude:
+            return False
+        full = Path(os.path.abspath(path))
+        for p in self.exclude:
+            if p.match(full, full.is_dir()):
+                return True
+            if any(p.match(d, True) for d in full.parents if p.base in d.parents):
+                return True
+        return False
+
+    def ignores(self, path: Path) -> list[str]:
+        """The fixer codes (or prefixes) ``per-file-ignores`` leaves out for ``path``."""
+        out: list[str] = []
+        for patterns, negated, codes in self.per_file:
+            if patterns.match(path) != negated:
+                out.extend(codes)
+        return out
