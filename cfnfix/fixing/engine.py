@@ -177,11 +177,15 @@ def _fix_once(text: str, filename: str, fixers: list[Fixer], safe_only: bool, ex
     renames: list[tuple[tuple, tuple]] = []  # (new path, old path) of applied RenameKey edits
     seen_findings: set[tuple] = set()
     seen_available: set[tuple] = set()
+    template, suppress = Template(doc), Suppressions(doc)  # one of each per version of the document
+    clean: dict[int, Document] = {}  # fixer index -> the document it last ran on without changing it
     for _round in range(MAX_ROUNDS):
         round_changed = False
-        for fixer in fixers:
-            template = Template(doc)
-            suppress = Suppressions(doc)
+        for index, fixer in enumerate(fixers):
+            if clean.get(index) is doc:
+                continue  # same input as when it last changed nothing: same outcome
+            if template.doc is not doc:
+                template, suppress = Template(doc), Suppressions(doc)
             accepted: list[tuple[Fix, list]] = []
             taken: list[Edit] = []
             for item in fixer.run(template):
@@ -225,6 +229,7 @@ def _fix_once(text: str, filename: str, fixers: list[Fixer], safe_only: bool, ex
                 accepted.append((item, safety))
                 taken.extend(item.edits)
             if not accepted:
+                clean[index] = doc
                 continue
             try:
                 new_text = splice(doc.text, resolve(doc, taken))
