@@ -133,7 +133,7 @@ does not share, nothing is changed and the finding is reported.
                         waiting[rid] = e
             # Who names the stage without waiting for anything that creates it, unless it will
             # wait through another resource of this fix.
-            users = _stage_users(template, api, inline)
+            users = list(dict.fromkeys(_stage_users(template, api, inline) + _stage_users(template, api, sprops.get("StageName"))))
             later = [r for r in users if r not in waiting and r not in (stage_id, dep_id) and not _depends(graph, r, stage_id)]
             for rid in later:
                 extra = {r: {stage_id} for r in [*waiting, *later] if r != rid}
