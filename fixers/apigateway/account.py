@@ -79,13 +79,13 @@ kept, and the message says that it needs the role too. When something other than
 `DependsOn` refers to the account, nothing is changed and the finding is reported.
 
 ## When to enable it
-When the account's API Gateway CloudWatch role is managed outside this stack, and this template
-is one of several that declare it: the deploy fails with
-`AWS::EarlyValidation::ResourceExistenceCheck` naming the account resource, the template is
-deployed more than once per account and Region (one stack per environment or per developer),
-or an account baseline (Control Tower, a setup stack such as SAM's
+Turn it on (`--extend-select APIGW002`) when the account's API Gateway CloudWatch role is, or
+should be, set outside this stack: when the deploy fails with
+`AWS::EarlyValidation::ResourceExistenceCheck` naming the account resource; when the template is
+deployed more than once per account and Region (one stack per environment or per developer), so
+that the stacks overwrite each other's role; or when an account-setup stack (such as SAM's
 `integration/setup/companion-stack.yaml`) already sets the role. Leave it off for the one stack
-that is meant to own the setting (`--extend-select APIGW002` turns it on).
+that is meant to own the setting.
 
 ## References
 - AWS::ApiGateway::Account ("you should only have one AWS::ApiGateway::Account resource per
