@@ -50,6 +50,13 @@ class Case:
         p = self.dir / "case.toml"
         return tomllib.loads(p.read_text()) if p.exists() else {}
 
+    @property
+    def select(self) -> list[str] | None:
+        """The fixers the case runs: ``select`` of case.toml (``"default"``: the default set, as
+        with no ``--select``), else the case's own code."""
+        select = self.config.get("select", [self.code])
+        return None if select == "default" else select
+
 
 def cases() -> list[Case]:
     out = []
@@ -75,7 +82,7 @@ def run(case: Case):
     result = cfnfix.fix_text(
         text,
         filename=case.input.name,
-        select=cfg.get("select", [case.code]),
+        select=case.select,
         safe_only=cfg.get("safe_only", False),
         options=cfg.get("options"),
     )

@@ -219,17 +219,18 @@ def test_explain_shows_json_version_of_examples():
     assert "## Example in JSON" in r.output and '"Fn::Sub": "${AWS::StackName}-BucketArn"' in r.output
 
 
-UNSAFE_INPUT = Path(__file__).resolve().parent.parent / "golden" / "APIGW001" / "uncomparable-stage-names-yaml" / "input.yaml"
+UNSAFE_INPUT = Path(__file__).resolve().parent.parent / "golden" / "CT001" / "short-form-yaml" / "input.yaml"
 
 
 @pytest.fixture
 def mixed(tmp_path):
-    """A template with one unsafe fix (APIGW001, stage names that cannot be compared) and one safe (OUT001)."""
+    """A template with one unsafe fix (CT001, a data resource type basic selectors do not support) and one safe (OUT001)."""
     p = tmp_path / "mixed.yaml"
     text = UNSAFE_INPUT.read_text()
     if "Outputs:" not in text:
         text += "Outputs:\n"
-    p.write_text(text + "  Extra:\n    Value: x\n    Export: {}\n")
+    kept = "".join(f"  Kept{i}:\n    Value: kept\n" for i in range(4))  # keeps the two fixes in separate hunks
+    p.write_text(text + kept + "  Extra:\n    Value: x\n    Export: {}\n")
     return p
 
 
@@ -237,15 +238,15 @@ def test_unsafe_fixes_are_marked_and_listed_first(mixed):
     r = cli(mixed)
     assert r.exit_code == 1
     hunks = [l for l in r.stdout.splitlines() if l.startswith("@@")]
-    assert any(h.endswith("UNSAFE: APIGW001") for h in hunks) and not all("UNSAFE" in h for h in hunks)
-    fixes = [l.strip() for l in r.stdout.splitlines() if ": UNSAFE APIGW001" in l or ": OUT001" in l]
-    assert "UNSAFE APIGW001" in fixes[0] and "OUT001" in fixes[1]
+    assert any(h.endswith("UNSAFE: CT001") for h in hunks) and not all("UNSAFE" in h for h in hunks)
+    fixes = [l.strip() for l in r.stdout.splitlines() if ": UNSAFE CT001" in l or ": OUT001" in l]
+    assert "UNSAFE CT001" in fixes[0] and "OUT001" in fixes[1]
     assert "2 fixes (1 unsafe)" in r.stdout
     data = json.loads(cli("--format", "json", mixed).stdout)
-    assert [(c["code"], c["safety"]) for c in data["files"][0]["changes"]] == [("APIGW001", "unsafe"), ("OUT001", "safe")]
+    assert [(c["code"], c["safety"]) for c in data["files"][0]["changes"]] == [("CT001", "unsafe"), ("OUT001", "safe")]
     assert data["summary"]["unsafe"] == 1
     md = cli("--format", "markdown", mixed).stdout
-    assert "**unsafe**" in md and md.index("APIGW001") < md.index("OUT001")
+    assert "**unsafe**" in md and md.index("CT001") < md.index("OUT001")
 
 
 def test_safe_only_applies_safe_and_reports_unsafe_as_available(mixed):
@@ -253,7 +254,7 @@ def test_safe_only_applies_safe_and_reports_unsafe_as_available(mixed):
     r = cli("--safe-only", "--write", mixed)
     assert r.exit_code == 1  # the unsafe fix is still pending
     after = mixed.read_text()
-    assert "Name: !Sub" in after and "StageName: !Ref Environment" in after
+    assert "Name: !Sub" in after and "Type: 'AWS::S3::Bucket'" in after
     assert "(available, unsafe not applied: --safe-only)" in r.stdout
     assert after != before
     (mixed.parent / ".cfnfix.toml").write_text("safe-only = true\n")

@@ -26,7 +26,7 @@ def test_golden(case):
     assert result.text == read(case.expected)
     assert explanation == read(case.dir / "explanation.txt")
     cfg = case.config
-    again = cfnfix.fix_text(result.text, filename=case.input.name, select=cfg.get("select", [case.code]),
+    again = cfnfix.fix_text(result.text, filename=case.input.name, select=case.select,
                             safe_only=cfg.get("safe_only", False), options=cfg.get("options"))
     assert again.text == result.text and not again.changes, "not idempotent"
 

@@ -71,7 +71,7 @@ def test_fix_touches_only_declared_paths(case, resources, outputs):
     doc = Document(text, case.input.name)
     text = splice(text, resolve(doc, _noise_edits(doc, resources, outputs)))
     before = Document(text, case.input.name).data
-    kwargs = dict(filename=case.input.name, select=cfg.get("select", [case.code]), safe_only=cfg.get("safe_only", False), options=cfg.get("options"))
+    kwargs = dict(filename=case.input.name, select=case.select, safe_only=cfg.get("safe_only", False), options=cfg.get("options"))
     result = cfnfix.fix_text(text, **kwargs)
     after = Document(result.text, case.input.name).data  # parses
     for name in resources:

@@ -63,6 +63,7 @@ def infra(tmp_path, monkeypatch):
     (d / "kms key.json").write_text(KMS)
     (d / "broken.json").write_text(BROKEN)
     (d / "notes.yaml").write_text("just: yaml\n")
+    (tmp_path / ".cfnfix.toml").write_text('[options.EC2001]\nstrategy = "cidr"\n')  # EC2001's unsafe strategy
     monkeypatch.chdir(tmp_path)
     return d
 

@@ -14,22 +14,26 @@ class ApiGatewayAccountSingleton(Fixer):
     name = "apigateway-account-singleton"
     summary = "Account-level `AWS::ApiGateway::Account` declared in a stack"
     safety = Safety.UNSAFE
-    default = True
+    default = False  # most stacks that declare it deploy; see "When to enable it"
     order = 50  # before APIGW003, which strips the logging settings that relied on it
     docs = """
 ## What it does
-Removes an `AWS::ApiGateway::Account` resource, with every `DependsOn` entry and output that
-names it. The IAM role it points at (`CloudWatchRoleArn: !GetAtt Role.Arn`) goes too when
+Opt-in. Removes an `AWS::ApiGateway::Account` resource, with every `DependsOn` entry and output
+that names it. The IAM role it points at (`CloudWatchRoleArn: !GetAtt Role.Arn`) goes too when
 nothing but the account (and `DependsOn` lists) uses that role; a role that something else uses
-(an output, a policy, another property) is kept. Stage execution-logging settings
-(`LoggingLevel`, `DataTraceEnabled`) that needed the role this stack set are removed in the same
-fix, as APIGW003 describes.
+(an output, a policy, another property) is kept. The execution-logging settings that needed the
+role this stack set (`LoggingLevel`, `DataTraceEnabled`) are removed in the same fix, as APIGW003
+describes: from the `MethodSettings` of each `AWS::ApiGateway::Stage`, of a deployment's
+`StageDescription`, of each SAM `AWS::Serverless::Api` and of SAM's `Globals: Api:`.
 
 ## Why it breaks deploys
-`AWS::ApiGateway::Account` is not a stack resource but the one per-account, per-region API
-Gateway setting that holds the CloudWatch Logs role ARN, so a stack that declares it fails early
-validation (`AWS::EarlyValidation::ResourceExistenceCheck`) or overwrites the role another
-stack set. It should be set once per account and region, outside application stacks.
+`AWS::ApiGateway::Account` is not a resource of one stack but the one API Gateway setting of the
+account and Region that holds the CloudWatch Logs role, so stacks that declare it overwrite each
+other's role. Where the setting is already managed (by another stack, or an account baseline),
+creating it again can fail the change set's early validation
+(`AWS::EarlyValidation::ResourceExistenceCheck`), and deleting a stack whose role is the current
+one leaves every API of the account and Region without a working logging role. A template that
+is the only one to set it deploys as it is, which is why this fixer is not on by default.
 
 ## Example
 ```yaml
@@ -46,17 +50,49 @@ ApiAccount:
 Stage:
   Type: AWS::ApiGateway::Stage
   DependsOn: ApiAccount
-  Properties: {...}
+  Properties:
+    ...
+    MethodSettings:
+      - HttpMethod: '*'
+        ResourcePath: /*
+        LoggingLevel: INFO
+        MetricsEnabled: true
 ```
-Use instead: the stage without `DependsOn: ApiAccount`, and neither `ApiAccount` nor
-`ApiLogsRole`.
+Use instead:
+```yaml
+Stage:
+  Type: AWS::ApiGateway::Stage
+  Properties:
+    ...
+    MethodSettings:
+      - HttpMethod: '*'
+        ResourcePath: /*
+        MetricsEnabled: true
+```
 
 ## Fix safety
-Unsafe: it removes resources the author wrote. Until the account's CloudWatch role is set (once
-per account and region, outside this stack), API Gateway cannot write execution or access logs
-to CloudWatch Logs; APIGW003 removes the stage settings that would fail without it. When
-something other than an output or a `DependsOn` refers to the account, nothing is changed and
-the finding is reported.
+Unsafe: it removes resources and settings the author wrote. Until the account's CloudWatch role
+is set (once per account and Region, outside this stack), API Gateway writes no execution logs
+to CloudWatch Logs, so the stage settings that turn them on are removed with the account
+setting: left on, they fail the stage in an account without the role. An `AccessLogSetting` is
+kept, and the message says that it needs the role too. When something other than an output or a
+`DependsOn` refers to the account, nothing is changed and the finding is reported.
+
+## When to enable it
+Turn it on (`--extend-select APIGW002`) when the account's API Gateway CloudWatch role is, or
+should be, set outside this stack: when the deploy fails with
+`AWS::EarlyValidation::ResourceExistenceCheck` naming the account resource; when the template is
+deployed more than once per account and Region (one stack per environment or per developer), so
+that the stacks overwrite each other's role; or when an account-setup stack (such as SAM's
+`integration/setup/companion-stack.yaml`) already sets the role. Leave it off for the one stack
+that is meant to own the setting.
+
+## References
+- AWS::ApiGateway::Account ("you should only have one AWS::ApiGateway::Account resource per
+  region per account"):
+  https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-apigateway-account.html
+- Set up CloudWatch logging for REST APIs in API Gateway:
+  https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html
 """
 
     def run(self, template: Template):

@@ -8,6 +8,7 @@ from cfnfix.cloudformation import Template
 ACCOUNT = "AWS::ApiGateway::Account"
 STAGE = "AWS::ApiGateway::Stage"
 DEPLOYMENT = "AWS::ApiGateway::Deployment"
+SAM_API = "AWS::Serverless::Api"
 LOGGING = ("LoggingLevel", "DataTraceEnabled")
 ADDRESS = ("HttpMethod", "ResourcePath")  # which methods an entry is for, not a setting
 NOTE = "execution logging is off until the account's CloudWatch role is set (once per account and region, outside this stack)"
@@ -28,8 +29,10 @@ to accounts where the CloudWatch role is not set. In an account that has the rol
 with API Gateway logging), such a template deploys as it is — which is why this is not on by
 default. When the template declares no `AWS::ApiGateway::Account`, removes the execution
 logging settings `LoggingLevel` (unless `OFF`) and `DataTraceEnabled` (unless `false`) from each
-`MethodSettings` entry of an `AWS::ApiGateway::Stage`, and from an
-`AWS::ApiGateway::Deployment`'s `StageDescription` and its `MethodSettings`. `MetricsEnabled`,
+`MethodSettings` entry of an `AWS::ApiGateway::Stage`, from an
+`AWS::ApiGateway::Deployment`'s `StageDescription` and its `MethodSettings`, and from the
+`MethodSettings` of a SAM `AWS::Serverless::Api` and of SAM's `Globals: Api:` (SAM copies them
+onto the stage it generates). `MetricsEnabled`,
 throttling, caching and the entry's `HttpMethod`/`ResourcePath` stay; an entry left with only
 `HttpMethod`/`ResourcePath` goes, then an empty `MethodSettings`, then an empty
 `StageDescription`.
@@ -83,12 +86,24 @@ this fix removes. The message says when a kept `AccessLogSetting` needs that rol
 
 
 def stage_logging_fixes(template: Template):
-    """Fixes removing execution-logging settings from every stage (APIGW002 uses them too)."""
-    for stage_id, _, props in template.resources_of_type(STAGE):
+    """Fixes removing execution-logging settings from every stage (APIGW002 uses them too):
+    Stage resources, SAM APIs (whose MethodSettings SAM copies onto the stage it generates) and
+    SAM's Globals for them."""
+    for stage_id, _, props in template.resources_of_type(STAGE, SAM_API):
         path = ("Resources", stage_id, "Properties", "MethodSettings")
         edits, said = _method_settings(props.get("MethodSettings"), path, "MethodSettings")
         if edits:
-            yield _fix(template, f"Stage {stage_id}", [said], props, edits, path)
+            owner = "Stage" if template.resource_type(stage_id) == STAGE else "SAM API"
+            yield _fix(template, f"{owner} {stage_id}", [said], props, edits, path)
+    api_globals = template.section("Globals").get("Api")
+    if isinstance(api_globals, dict):
+        path = ("Globals", "Api", "MethodSettings")
+        edits, said = _method_settings(api_globals.get("MethodSettings"), path, "MethodSettings")
+        if edits == [Delete(path)] and set(api_globals) == {"MethodSettings"}:
+            globals_ = template.section("Globals")
+            edits = [Delete(("Globals",) if set(globals_) == {"Api"} else ("Globals", "Api"))]
+        if edits:
+            yield _fix(template, "Globals Api", [said], api_globals, edits, path)
     for dep_id, _, props in template.resources_of_type(DEPLOYMENT):
         desc = props.get("StageDescription")
         if not isinstance(desc, dict):

@@ -46,21 +46,23 @@ class SecurityGroupCycle(Fixer):
     code = "EC2001"
     name = "security-group-cycle"
     summary = "Security groups that reference each other"
-    safety = Safety.UNSAFE
-    options = {"strategy": "cidr"}
+    safety = Safety.SAFE
+    options = {"strategy": "split"}
     docs = """
 ## What it does
 Finds security groups whose inline rules reference each other in a cycle (A's
 `SecurityGroupEgress` names B in `DestinationSecurityGroupId` and B's `SecurityGroupIngress` names
 A in `SourceSecurityGroupId`, or any longer cycle, through `!Ref` or `!GetAtt <group>.GroupId`),
-and breaks each cycle by changing as few rules as possible:
+and breaks each cycle by moving as few rules as possible out of their group, into a standalone
+`AWS::EC2::SecurityGroupIngress` / `AWS::EC2::SecurityGroupEgress` resource
+(`<Group>IngressFrom<Other>`, `<Group>EgressTo<Other>`) with the same protocol, ports,
+description and peer group. An ingress rule moves rather than an egress rule where either would
+do, and a group's last inline egress rule moves only when nothing else breaks the cycle.
 
-- with the default strategy `cidr`, an egress rule of the cycle sends to the CIDR range of the
-  group's VPC (`CidrIp: !GetAtt <Vpc>.CidrBlock`, or the parameter the VPC's `CidrBlock` uses)
-  instead of to the other group; protocol, ports and description stay;
-- a cycle of ingress rules only, a self-reference, or an egress rule whose VPC is not in the
-  template is split instead: the rule moves to a standalone `AWS::EC2::SecurityGroupIngress` /
-  `AWS::EC2::SecurityGroupEgress` resource (`<Group>IngressFrom<Other>`).
+With `strategy = "cidr"`, an egress rule of the cycle instead stays inline and sends to the CIDR
+range of the group's VPC (`CidrIp: !GetAtt <Vpc>.CidrBlock`, or the parameter the VPC's
+`CidrBlock` uses); a cycle of ingress rules only, a self-reference, or an egress rule whose VPC
+is not in the template is still split.
 
 ## Why it breaks deploys
 A group whose inline rule names another group can only be created after that group, so groups
@@ -90,15 +92,7 @@ DbSecurityGroup:
         ToPort: 5432
         SourceSecurityGroupId: !Ref AppSecurityGroup
 ```
-Use instead:
-```yaml
-    SecurityGroupEgress:
-      - IpProtocol: tcp
-        FromPort: 5432
-        ToPort: 5432
-        CidrIp: !GetAtt Vpc.CidrBlock
-```
-or, with `strategy = "split"`, keep the rule but outside the group:
+Use instead (`DbSecurityGroup` without its inline `SecurityGroupIngress`, and):
 ```yaml
 DbSecurityGroupIngressFromAppSecurityGroup:
   Type: AWS::EC2::SecurityGroupIngress
@@ -109,16 +103,35 @@ DbSecurityGroupIngressFromAppSecurityGroup:
     ToPort: 5432
     SourceSecurityGroupId: !Ref AppSecurityGroup
 ```
+or, with `strategy = "cidr"`, `AppSecurityGroup`'s egress rule sends to the VPC range:
+```yaml
+    SecurityGroupEgress:
+      - IpProtocol: tcp
+        FromPort: 5432
+        ToPort: 5432
+        CidrIp: !GetAtt Vpc.CidrBlock
+```
 
 ## Fix safety
-`cidr` is unsafe: the egress rule now allows traffic to every address of the VPC, not only to
+Safe with the default strategy `split`: once the stack is created the groups have exactly the
+rules the template wrote. When the only egress rule of a group moves out, a rule that matches no
+traffic (`255.255.255.255/32`, as the AWS CDK writes it) stays inline, because a group without
+inline egress rules gets EC2's default allow-all egress rule. A standalone rule between two
+groups with the same `Condition` gets that condition; when the groups have different conditions
+nothing is changed and the cycle is reported.
+
+`cidr` is unsafe: the egress rule then allows traffic to every address of the VPC, not only to
 the members of the other group (the other group's ingress rules still limit what arrives there).
-`split` is safe: the same rules exist once the stack is created. When the only egress rule of a
-group moves out, a rule that matches no traffic (`255.255.255.255/32`) stays inline, because a
-group without inline egress rules gets EC2's default allow-all egress rule.
 
 ## Options
-- `strategy` (`"cidr"` or `"split"`, default `"cidr"`): how an egress rule of a cycle is cut.
+- `strategy` (`"split"` or `"cidr"`, default `"split"`): how an egress rule of a cycle is cut.
+  `cidr` keeps every rule inline where it can, at the price of wider egress.
+
+## References
+- AWS::EC2::SecurityGroup (to cross-reference two groups, define the rules with
+  AWS::EC2::SecurityGroupIngress and AWS::EC2::SecurityGroupEgress, not inline):
+  https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ec2-securitygroup.html
+- cfn-lint E3004 (circular dependency between resources)
 """
 
     def run(self, template: Template):
@@ -328,14 +341,14 @@ class _Plan:
                 else:
                     edits.append(Delete(path))
             message = f"Break the security group cycle {cycle}: " + "; ".join(notes)
-            fix = Fix(message, edits, self.pairs[pair][0].path, None if not safe else Safety.SAFE)
+            fix = Fix(message, edits, self.pairs[pair][0].path, None if safe else Safety.UNSAFE)
             # Fixes that empty the same list must be one fix, or the engine could apply one alone.
             key = ("group", pair[0]) if whole else pair
             if key in merged:
                 prev = merged[key]
                 prev.edits += fix.edits
                 prev.message += "; " + message[0].lower() + message[1:]
-                prev.safety = prev.safety if fix.safety else None
+                prev.safety = prev.safety or fix.safety
             else:
                 merged[key] = fix
         yield from merged.values()

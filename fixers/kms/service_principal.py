@@ -115,7 +115,12 @@ notifications (`s3.amazonaws.com`) and SNS subscriptions of a queue (`sns.amazon
 
 A statement counts as present when its `Principal.Service` (a string or a list) names the
 service, in any Region form; for Secrets Manager a `kms:ViaService` condition naming it also
-counts. Existing statements are kept in their order. A key used by several resources of one
+counts. Principals are resolved first: `Fn::FindInMap` reads the template's `Mappings` (every
+top-level key when the key is `!Ref AWS::Region` or another pseudo parameter), `Fn::If` counts
+both branches (a statement inside `Fn::If` too), `Fn::Join` and `Fn::Sub` are read as text, and
+a parameter counts with its `AllowedValues`. When a principal depends on something that cannot
+be resolved (a parameter without `AllowedValues` whose `Default` is not the service, a missing
+mapping), nothing is added and the key is reported. Existing statements are kept in their order. A key used by several resources of one
 service gets one statement. When the key has no `KeyPolicy`, or it is not a literal policy with
 a `Statement` list (an `Fn::If`, a JSON string), the fixer reports the key instead of editing it.
 
@@ -210,12 +215,17 @@ from the key's other statements or IAM); its statement is limited by `kms:ViaSer
     def _fix_key(self, template: Template, key: str, grants: dict[Grant, list[str]]):
         props = template.resources[key].get("Properties")
         policy = props.get("KeyPolicy") if isinstance(props, dict) else None
-        missing = {g: users for g, users in grants.items() if not _names(policy, g)}
+        found = {g: _names(template, policy, g) for g in grants}
+        unsure = {g: users for g, users in grants.items() if found[g] is None}
+        missing = {g: users for g, users in grants.items() if found[g] is False}
+        path = ("Resources", key, "Properties", "KeyPolicy")
+        if unsure:
+            parts = [f"`{g.shown}` (for {', '.join(users)})" for g, users in unsure.items()]
+            yield Report(f"KMS key {key}: a Principal.Service of its KeyPolicy depends on a parameter or mapping that cannot "
+                         f"be resolved; make sure it lets {_and(parts)} use the key", path)
         if not missing:
             return
-        path = ("Resources", key, "Properties", "KeyPolicy")
-        parts = [f"`{g.shown}` (for {', '.join(users)})" for g, users in missing.items()]
-        wanted = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+        wanted = _and([f"`{g.shown}` (for {', '.join(users)})" for g, users in missing.items()])
         statements = policy.get("Statement") if isinstance(policy, dict) else None
         if not isinstance(statements, list):
             why = "has no KeyPolicy" if policy is None else "has no literal KeyPolicy with a Statement list"
@@ -230,6 +240,10 @@ from the key's other statements or IAM); its statement is limited by `kms:ViaSer
             sids.add(sid)
             edits.append(Append(path + ("Statement",), grant.statement(sid)))
         yield Fix(f"KMS key {key}: allow {wanted} to use the key", edits, path)
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def _keys(value: Any, keys: set[str], aliases: dict[str, dict], via_alias: bool = True) -> list[str]:
@@ -278,21 +292,124 @@ def _matches(path: tuple, pattern: tuple) -> bool:
     return all(p == q or (q == "*" and isinstance(p, int)) for p, q in zip(path, pattern))
 
 
-def _names(policy: Any, grant: Grant) -> bool:
-    """True when ``policy`` already has a statement for the grant's service."""
+MAX_VALUES = 256  # above this many possible strings for one value, give up (unsure)
+
+
+def _names(template: Template, policy: Any, grant: Grant) -> bool | None:
+    """True when ``policy`` already has a statement for the grant's service, False when it
+    certainly has none, None when a principal it names cannot be resolved (a parameter without
+    allowed values, an unknown mapping): then nobody can tell."""
     pattern = re.compile(rf"{re.escape(grant.service)}\.")
-    found: list[str] = []
+    unsure = False
 
-    def walk(node: Any, collect: bool) -> None:
-        if isinstance(node, str):
-            if collect:
-                found.append(node)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item, collect)
-        elif isinstance(node, dict):
-            for k, v in node.items():
-                walk(v, collect or k == "Service" or (grant.via_service_counts and k == "kms:ViaService"))
+    def walk(node: Any) -> bool:
+        nonlocal unsure
+        if isinstance(node, list):
+            return any([walk(item) for item in node])
+        if not isinstance(node, dict):
+            return False
+        found = False
+        for k, v in node.items():
+            if k == "Service" or (grant.via_service_counts and k == "kms:ViaService"):
+                values, complete = _possible(template, v)
+                found = found or any(pattern.match(s) for s in values)
+                unsure = unsure or not complete
+            else:
+                found = walk(v) or found
+        return found
 
-    walk(policy, False)
-    return any(pattern.match(s) for s in found)
+    if walk(policy):
+        return True
+    return None if unsure else False
+
+
+def _possible(template: Template, node: Any, depth: int = 0) -> tuple[set[str], bool]:
+    """The strings a principal value can be, and whether that set is complete. ``Fn::If``
+    contributes both branches, ``Fn::FindInMap`` the mapping's values (every top-level key when
+    the key is ``!Ref AWS::Region`` or another pseudo parameter), a parameter its AllowedValues
+    (or, incompletely, its Default); pseudo parameters read as ``${AWS::Region}`` text."""
+    if depth > 20:
+        return set(), False
+    if isinstance(node, str):
+        return {node}, True
+    if isinstance(node, list):
+        out, complete = set(), True
+        for item in node:
+            values, ok = _possible(template, item, depth + 1)
+            out |= values
+            complete = complete and ok
+        return out, complete
+    if not isinstance(node, dict) or len(node) != 1:
+        return set(), False
+    (fn, arg), = node.items()
+    if fn == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
+        return _possible(template, arg[1:], depth + 1)
+    if fn == "Ref" and isinstance(arg, str):
+        return _ref_values(template, arg)
+    if fn == "Fn::Sub":
+        text = arg[0] if isinstance(arg, list) and arg else arg
+        if not isinstance(text, str):
+            return set(), False
+        return {text}, not re.match(r"\$\{(?!AWS::)", text)  # a leading ${Param} hides the service
+    if fn == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str) and isinstance(arg[1], list):
+        combos, complete = [()], True
+        for part in arg[1]:
+            values, ok = _possible(template, part, depth + 1)
+            complete = complete and ok
+            if values or not ok:  # an AWS::NoValue element drops out of the list
+                combos = [c + (v,) for c in combos for v in sorted(values)]
+            if len(combos) > MAX_VALUES:
+                return set(), False
+        return {arg[0].join(c) for c in combos}, complete
+    if fn == "Fn::FindInMap" and isinstance(arg, list) and len(arg) in (3, 4):
+        return _map_values(template, arg, depth)
+    return set(), False
+
+
+def _ref_values(template: Template, name: str) -> tuple[set[str], bool]:
+    if name == "AWS::NoValue":
+        return set(), True
+    if name.startswith("AWS::"):
+        return {"${" + name + "}"}, True
+    param = template.parameters.get(name)
+    if not isinstance(param, dict):
+        return set(), False
+    allowed = param.get("AllowedValues")
+    if isinstance(allowed, list) and allowed and all(isinstance(v, str) for v in allowed):
+        return set(allowed), True
+    default = param.get("Default")
+    return ({default} if isinstance(default, str) else set()), False
+
+
+def _map_values(template: Template, arg: list, depth: int) -> tuple[set[str], bool]:
+    mapping = template.section("Mappings").get(arg[0]) if isinstance(arg[0], str) else None
+    if not isinstance(mapping, dict):
+        return set(), False
+    out, complete = set(), True
+    for top in _map_keys(template, arg[1], mapping):
+        entry = mapping.get(top)
+        if not isinstance(entry, dict):
+            continue
+        for second in _map_keys(template, arg[2], entry):
+            values, ok = _possible(template, entry.get(second), depth + 1)
+            out |= values
+            complete = complete and ok
+    if len(arg) == 4:  # AWS::LanguageExtensions: [map, key, key, {DefaultValue: ...}]
+        default = arg[3].get("DefaultValue") if isinstance(arg[3], dict) else None
+        values, ok = _possible(template, default, depth + 1)
+        out |= values
+        complete = complete and ok
+    return out, complete
+
+
+def _map_keys(template: Template, key: Any, level: dict) -> list[str]:
+    """The keys of one mapping level that ``key`` can select: a literal, a parameter's allowed
+    values, or every key for a pseudo parameter or anything else (a missing key fails the deploy,
+    so the value is one of the level's)."""
+    if isinstance(key, str):
+        return [key] if key in level else []
+    if isinstance(key, dict) and isinstance(key.get("Ref"), str) and not key["Ref"].startswith("AWS::"):
+        values, complete = _ref_values(template, key["Ref"])
+        if complete:
+            return [k for k in level if k in values]
+    return list(level)
