@@ -58,9 +58,9 @@ it was. Imports that the code does use are reported, as is code that is not vali
 The runtime includes the standard library, `boto3` and its dependencies (`botocore`,
 `s3transfer`, `jmespath`, `dateutil`, `urllib3`, `six`), `awslambdaric`, `simplejson`, and
 `cfnresponse` for `ZipFile` code; nothing else is available to inline code. Functions that
-AWS IoT Greengrass deploys to core devices (an `AWS::Greengrass::*` resource names the function,
-its version or alias) are not checked: they run with the device's Python, which provides
-`greengrasssdk` and whatever else is installed there.
+AWS IoT Greengrass deploys to core devices (an `AWS::Greengrass::*` or `AWS::GreengrassV2::*`
+resource names the function, its version or alias) are not checked: they run with the
+device's Python, which provides `greengrasssdk` and whatever else is installed there.
 
 When the function is a Secrets Manager rotation stub — a `RotationSchedule` of the template
 runs it, and it creates and finishes a new secret version but its `setSecret` step does
@@ -185,13 +185,19 @@ Unsafe for a rotation stub (see above): the rotation that could not run now runs
         yield Fix(message, [edit], path)
 
 
+def _type(template: Template, name) -> str | None:
+    """The resource's type when it is a string (a hostile template may hold anything there)."""
+    rtype = template.resource_type(name) if isinstance(name, str) else None
+    return rtype if isinstance(rtype, str) else None
+
+
 def _greengrass_functions(template: Template) -> set[str]:
     """Functions that AWS IoT Greengrass deploys to core devices (directly, or through a version or
     alias): they run with the device's Python and packages (``greengrasssdk`` among them), which
     cfnfix cannot know."""
     targets = set()
     for r in template.references:
-        if r.section == "Resources" and (template.resource_type(r.owner) or "").startswith("AWS::Greengrass::"):
+        if r.section == "Resources" and (_type(template, r.owner) or "").startswith("AWS::Greengrass"):
             targets.add(r.target)
     for name, res in template.resources.items():
         if name in targets and isinstance(res, dict) and res.get("Type") in ("AWS::Lambda::Version", "AWS::Lambda::Alias"):

@@ -231,6 +231,12 @@ class _Skip(Exception):
     pass
 
 
+def _type(template: Template, name) -> str | None:
+    """The resource's type when it is a string (a hostile template may hold anything there)."""
+    rtype = template.resource_type(name) if isinstance(name, str) else None
+    return rtype if isinstance(rtype, str) else None
+
+
 def _char_order(c: str) -> int:
     """Keep the familiar RDS characters first, the rest in ASCII order."""
     return _GENERIC.index(c) if c in _GENERIC else 100 + ord(c)
@@ -269,11 +275,16 @@ def _password_target(template: Template, r) -> _Target | None:
     if r.section != "Resources" or len(r.path) < 4 or r.path[2] != "Properties":
         return None
     key, end = _property_key(r.path)
-    rtype = template.resource_type(r.owner)
+    rtype = _type(template, r.owner)
     if key is None or not ("password" in key.lower() or (rtype, key) in OWNERS or (rtype, key) in CLIENTS):
         return None
-    props = template.resources[r.owner].get("Properties")
-    return _Target(r.owner, rtype, r.path[:end], key, props if isinstance(props, dict) else {})
+    return _Target(r.owner, rtype, r.path[:end], key, _properties(template, r.owner))
+
+
+def _properties(template: Template, name: str) -> dict:
+    res = template.resources.get(name)
+    props = res.get("Properties") if isinstance(res, dict) else None
+    return props if isinstance(props, dict) else {}
 
 
 def _property_key(path: tuple):
@@ -295,7 +306,7 @@ def _check_uses(template: Template, name: str, refs, targets, secrets) -> list:
             raise _Skip(f"condition {r.owner} tests it; {_BY_HAND}")
         if r.section != "Resources" or r.owner in secrets and r.path[2:4] == ("Properties", "SecretString"):
             continue
-        rtype = template.resource_type(r.owner) or ""
+        rtype = _type(template, r.owner) or ""
         if r.path[2:3] != ("Properties",):
             raise _Skip(f"{r.owner} uses it outside its Properties (no dynamic references there); {_BY_HAND}")
         if rtype.startswith("Custom::") or rtype == "AWS::CloudFormation::CustomResource":
@@ -319,7 +330,7 @@ def _check_uses(template: Template, name: str, refs, targets, secrets) -> list:
     for t in targets:
         if t.role != "client":
             continue
-        props = template.resources[t.resource].get("Properties") or {}
+        props = _properties(template, t.resource)
         server = props.get(t.server) if t.server else props
         if not any(template.refers_to(server, o) for o in owned):
             raise _Skip(f"{t.resource} ({t.type}) logs in with it to a server outside this stack; "
@@ -481,7 +492,7 @@ def _json_secrets(template: Template, refs) -> list[str]:
     return list(dict.fromkeys(
         r.owner for r in refs
         if r.section == "Resources" and r.path[2:4] == ("Properties", "SecretString")
-        and template.resource_type(r.owner) == "AWS::SecretsManager::Secret"))
+        and _type(template, r.owner) == "AWS::SecretsManager::Secret"))
 
 
 def _rewrite_secret(template: Template, secret: str, name: str, users: list, owner: _Target, settings: dict):

@@ -229,12 +229,18 @@ def _stub_function(template: Template, schedule: str) -> str | None:
     return None
 
 
+def _type(template: Template, name) -> str | None:
+    """The resource's type when it is a string (a hostile template may hold anything there)."""
+    rtype = template.resource_type(name) if isinstance(name, str) else None
+    return rtype if isinstance(rtype, str) else None
+
+
 def _secret_of(template: Template, value) -> str | None:
     """The secret resource a SecretId names (through an attachment too: its Ref is the secret)."""
     name = ref_target(value)
-    if template.resource_type(name) == ATTACHMENT:
+    if _type(template, name) == ATTACHMENT:
         name = ref_target((template.resources[name].get("Properties") or {}).get("SecretId"))
-    return name if template.resource_type(name) == "AWS::SecretsManager::Secret" else None
+    return name if _type(template, name) == "AWS::SecretsManager::Secret" else None
 
 
 def _not_a_lambda(template: Template, value) -> bool:
@@ -248,7 +254,7 @@ def _not_a_lambda(template: Template, value) -> bool:
     if isinstance(value, str):
         return bool(_SECRET_ARN.match(value))
     target = ref_target(value)
-    rtype = template.resource_type(target)
+    rtype = _type(template, target)
     if rtype is None:
         return False  # a parameter, a pseudo parameter or another intrinsic
     return not (rtype in LAMBDA_TYPES or rtype in OPAQUE_TYPES or rtype.startswith("Custom::"))
@@ -259,14 +265,14 @@ def _database(template: Template, secret: str):
     for att, _, props in template.resources_of_type(ATTACHMENT):
         if ref_target(props.get("SecretId")) == secret:
             target = ref_target(props.get("TargetId"))
-            if template.resource_type(target) in DATABASES:
-                return target, template.resource_type(target)
+            if _type(template, target) in DATABASES:
+                return target, _type(template, target)
             return f"the database of attachment {att} is not in the template"
     users = list(dict.fromkeys(
         r.owner for r in template.references_to(secret)
-        if r.section == "Resources" and r.path[2:3] == ("Properties",) and template.resource_type(r.owner) in DATABASES))
+        if r.section == "Resources" and r.path[2:3] == ("Properties",) and _type(template, r.owner) in DATABASES))
     if len(users) == 1:
-        return users[0], template.resource_type(users[0])
+        return users[0], _type(template, users[0])
     if users:
         return f"secret {secret} is used by several databases ({', '.join(users)})"
     return f"no database in the template uses secret {secret}"
@@ -281,7 +287,7 @@ def _engine(template: Template, name: str, rtype: str) -> list:
     props = template.resources[name].get("Properties") or {}
     engine = props.get("Engine")
     cluster = ref_target(props.get("DBClusterIdentifier"))
-    if engine is None and template.resource_type(cluster) == "AWS::RDS::DBCluster":
+    if engine is None and _type(template, cluster) == "AWS::RDS::DBCluster":
         engine = (template.resources[cluster].get("Properties") or {}).get("Engine")
     if isinstance(engine, str):
         return [engine]
@@ -323,9 +329,9 @@ def _hosted(template: Template, db: tuple, secret: str, why: str = "RotationLamb
 def _key_arn(template: Template, key):
     """The ARN of the KMS key a secret's KmsKeyId names, when the template tells."""
     target = ref_target(key)
-    if template.resource_type(target) == "AWS::KMS::Alias":
+    if _type(template, target) == "AWS::KMS::Alias":
         target = ref_target((template.resources[target].get("Properties") or {}).get("TargetKeyId"))
-    if template.resource_type(target) == "AWS::KMS::Key":
+    if _type(template, target) == "AWS::KMS::Key":
         return {"Fn::GetAtt": [target, "Arn"]}
     if isinstance(key, str) and re.match(r"^arn:[\w-]+:kms:.*:key/", key):
         return key
@@ -336,13 +342,13 @@ def _vpc(template: Template, name: str, rtype: str):
     """The database's security groups and subnets (each None when not found)."""
     props = template.resources[name].get("Properties") or {}
     cluster = ref_target(props.get("DBClusterIdentifier")) if rtype == "AWS::RDS::DBInstance" else None
-    if template.resource_type(cluster) == "AWS::RDS::DBCluster":  # an Aurora instance: the cluster has the network
+    if _type(template, cluster) == "AWS::RDS::DBCluster":  # an Aurora instance: the cluster has the network
         rtype, props = "AWS::RDS::DBCluster", template.resources[cluster].get("Properties") or {}
     groups_key, group_key, group_type = DATABASES[rtype]
     groups = props.get(groups_key)
     group = ref_target(props.get(group_key))
     subnets = None
-    if template.resource_type(group) == group_type:
+    if _type(template, group) == group_type:
         subnets = (template.resources[group].get("Properties") or {}).get("SubnetIds")
     return groups, subnets
 
