@@ -8,7 +8,8 @@ import sys
 from cfnfix.text.edits import SetValue
 from cfnfix.text.splice import keeps_layout
 from cfnfix.fixing import Fix, Fixer, Report, Safety
-from cfnfix.cloudformation import Template
+from cfnfix.cloudformation import Template, ref_target
+from cfnfix.fixers.secretsmanager._rotation_stub import schedules_using, stub_steps
 
 # What a Lambda Python 3 runtime can import without a deployment package or a layer: the
 # standard library, the SDK for Python with its dependencies ("The Lambda Python runtimes include
@@ -56,7 +57,17 @@ it was. Imports that the code does use are reported, as is code that is not vali
 
 The runtime includes the standard library, `boto3` and its dependencies (`botocore`,
 `s3transfer`, `jmespath`, `dateutil`, `urllib3`, `six`), `awslambdaric`, `simplejson`, and
-`cfnresponse` for `ZipFile` code; nothing else is available to inline code.
+`cfnresponse` for `ZipFile` code; nothing else is available to inline code. Functions that
+AWS IoT Greengrass deploys to core devices (an `AWS::Greengrass::*` or `AWS::GreengrassV2::*`
+resource names the function, its version or alias) are not checked: they run with the
+device's Python, which provides `greengrasssdk` and whatever else is installed there.
+
+When the function is a Secrets Manager rotation stub — a `RotationSchedule` of the template
+runs it, and it creates and finishes a new secret version but its `setSecret` step does
+nothing — removing the import is what lets it run: the rotation the schedule starts at deploy
+then puts a new password in the secret without changing the database's. The fix says so (and
+is marked unsafe), and the stub is reported; SM002's option `replace_rotation_stub` replaces it
+with a hosted rotation function.
 
 ## Why it breaks deploys
 Inline code cannot bring dependencies, so importing a module that the runtime lacks fails every
@@ -101,6 +112,14 @@ without a Python default, code built with `Fn::Join`, and YAML blocks that cfnfi
 back in their own layout (`>` folded, `|+`, an explicit indentation indicator): those are
 reported. Literal `|` and `|-` blocks, with or without `!Sub` and a comment after the indicator,
 change only in the removed lines.
+
+Unsafe for a rotation stub (see above): the rotation that could not run now runs.
+
+## References
+- Lambda developer guide, "Building Lambda functions with Python":
+  https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html
+- Secrets Manager user guide, "Lambda rotation functions" (the four steps):
+  https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_lambda-functions.html
 """
 
     def run(self, template: Template):
@@ -109,9 +128,10 @@ change only in the removed lines.
         functions = [(name, props, ("Code", "ZipFile"), {}) for name, _, props in template.resources_of_type("AWS::Lambda::Function")]
         functions += [(name, props, ("InlineCode",), sam_globals)
                       for name, _, props in template.resources_of_type("AWS::Serverless::Function")]
+        greengrass = _greengrass_functions(template)
         for name, props, keys, defaults in functions:
             runtime = _python_runtime(template, props.get("Runtime", defaults.get("Runtime")))
-            if runtime is None or props.get("Layers", defaults.get("Layers")):
+            if runtime is None or props.get("Layers", defaults.get("Layers")) or name in greengrass:
                 continue
             value = props
             for key in keys:
@@ -149,13 +169,57 @@ change only in the removed lines.
         new = _unmask(module.visit(remover(set(unused))).code, placeholders)
         mods = ", ".join(f"`{m}`" for m in unused)
         edit = SetValue(edit_path, new)
+        stub = _rotation_stub(template, name, masked)
+        if stub:
+            yield Report(f"Function {name}: {stub}; let it set the new password in the database, or use "
+                         "`HostedRotationLambda` (SM002 option `replace_rotation_stub`)", path)
         if not keeps_layout(template.doc, edit.path, edit.value):
             yield Report(f"Function {name}: inline code imports {mods}, which the {runtime} runtime does not include, "
                          f"and never uses {'it' if len(unused) == 1 else 'them'}; remove the import by hand "
                          "(cfnfix cannot rewrite this block in its own layout)", path)
             return
-        yield Fix(f"Function {name}: remove the unused import of {mods}, which the {runtime} runtime does not include",
-                  [edit], path)
+        message = f"Function {name}: remove the unused import of {mods}, which the {runtime} runtime does not include"
+        if stub:  # the import error was all that kept the stub from rotating
+            yield Fix(f"{message}; the function can then run, and {stub}", [edit], path, safety=Safety.UNSAFE)
+            return
+        yield Fix(message, [edit], path)
+
+
+def _type(template: Template, name) -> str | None:
+    """The resource's type when it is a string (a hostile template may hold anything there)."""
+    rtype = template.resource_type(name) if isinstance(name, str) else None
+    return rtype if isinstance(rtype, str) else None
+
+
+def _greengrass_functions(template: Template) -> set[str]:
+    """Functions that AWS IoT Greengrass deploys to core devices (directly, or through a version or
+    alias): they run with the device's Python and packages (``greengrasssdk`` among them), which
+    cfnfix cannot know."""
+    targets = set()
+    for r in template.references:
+        if r.section == "Resources" and (_type(template, r.owner) or "").startswith("AWS::Greengrass"):
+            targets.add(r.target)
+    for name, res in template.resources.items():
+        if name in targets and isinstance(res, dict) and res.get("Type") in ("AWS::Lambda::Version", "AWS::Lambda::Alias"):
+            props = res.get("Properties")
+            targets.add(ref_target(props.get("FunctionName")) if isinstance(props, dict) else None)
+    return targets
+
+
+def _rotation_stub(template: Template, name: str, code: str) -> str | None:
+    """What is wrong, when the function is a rotation stub that a schedule of the template runs."""
+    schedules = schedules_using(template, name)
+    steps = stub_steps(code) if schedules else None
+    if not steps:
+        return None
+    schedule, secret = schedules[0]
+    props = template.resources[schedule].get("Properties") or {}
+    when = ("the first scheduled rotation" if str(props.get("RotateImmediatelyOnUpdate")).lower() == "false"
+            else f"the rotation that {schedule} starts at deploy")
+    what = " and ".join(f"`{s}`" for s in steps)
+    return (f"it is the rotation function of {schedule}, a rotation stub whose {what} "
+            f"{'step does' if len(steps) == 1 else 'steps do'} nothing: {when} "
+            f"would put a new password in {secret or 'the secret'} without changing it in the database")
 
 
 def _python_runtime(template: Template, runtime) -> str | None:

@@ -5,6 +5,7 @@ import re
 from cfnfix.text.edits import Append, Delete, Insert, RenameKey, SetValue
 from cfnfix.fixing import Fix, Fixer, Report, Safety
 from cfnfix.cloudformation import Template, ref, ref_target
+from cfnfix.fixers.secretsmanager._rotation_stub import inline_code, schedules_using, stub_steps
 
 SCHEDULE = "AWS::SecretsManager::RotationSchedule"
 ATTACHMENT = "AWS::SecretsManager::SecretTargetAttachment"
@@ -47,7 +48,7 @@ class RotationWiring(Fixer):
     summary = "Secret rotation with a `RotationLambdaARN` that is no Lambda function, or without its database attachment"
     safety = Safety.UNSAFE
     default = True
-    options = {"attach_custom_lambda": False}
+    options = {"attach_custom_lambda": False, "replace_rotation_stub": False}
     docs = """
 ## What it does
 Repairs the wiring of an `AWS::SecretsManager::RotationSchedule` for a database secret:
@@ -67,6 +68,12 @@ Repairs the wiring of an `AWS::SecretsManager::RotationSchedule` for a database 
 
 When the database or its engine cannot be determined, the schedule is reported. A parameter or
 an import as `RotationLambdaARN` is left alone.
+
+With the option `replace_rotation_stub`, a schedule whose `RotationLambdaARN` is an inline Python
+function of the template that is a rotation stub — it creates and finishes a new secret version,
+but its `setSecret` step does nothing — gets the same `HostedRotationLambda` instead, for the
+engine of the database the secret's attachment (or the database that uses the secret) points
+at. The stub function stays in the template, no longer used by the schedule.
 
 ## Why it breaks deploys
 Secrets Manager can only invoke a Lambda function: a schedule whose `RotationLambdaARN` is a
@@ -131,6 +138,25 @@ to reach the database and Secrets Manager (a NAT gateway or a VPC endpoint).
 - `attach_custom_lambda` (default `false`): also add the attachment when the schedule uses a
   rotation function of your own. Off by default, since such a function need not read the
   connection details from the secret.
+- `replace_rotation_stub` (default `false`): replace a rotation stub (see above) with a hosted
+  rotation function. A stub's first rotation, which the schedule starts at deploy, puts a new
+  password in the secret that the database never receives, so the secret and the database
+  disagree from then on. Off by default, since it adds a rotation function that changes the
+  database's password for real (and needs `CAPABILITY_AUTO_EXPAND` and network access to the
+  database, see Fix safety).
+
+## When to enable it
+Turn on `replace_rotation_stub` when cfnfix reports a rotation stub (LAMBDA001 does when its
+import fix lets one run) and nobody is about to write the `setSecret` and `testSecret` steps:
+a hosted rotation function is what AWS provides for the supported engines.
+
+## References
+- `AWS::SecretsManager::RotationSchedule` and its `HostedRotationLambda`:
+  https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-secretsmanager-rotationschedule.html
+- The `AWS::SecretsManager` transform:
+  https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/transform-aws-secretsmanager.html
+- Secrets Manager user guide, "Lambda rotation functions":
+  https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_lambda-functions.html
 """
 
     def run(self, template: Template):
@@ -148,12 +174,26 @@ to reach the database and Secrets Manager (a NAT gateway or a VPC endpoint).
         hosted = "HostedRotationLambda" in props
         arn = props.get("RotationLambdaARN")
         bad_arn = arn is not None and (arn == props.get("SecretId") or _not_a_lambda(template, arn))
-        if not (hosted or bad_arn or self.config["attach_custom_lambda"] and "RotationLambdaARN" in props):
+        stub = None
+        if arn is not None and not bad_arn and self.config["replace_rotation_stub"]:
+            stub = _stub_function(template, name)
+        if not (hosted or bad_arn or stub or self.config["attach_custom_lambda"] and "RotationLambdaARN" in props):
             return None
         base = ("Resources", name)
         edits, notes = [], []
         db = _database(template, secret) if secret else "its SecretId is not a secret of the template"
-        if bad_arn:
+        if stub and not hosted:
+            if isinstance(db, str):
+                raise _Unknown(f"rotation function {stub} is a stub whose `setSecret` step does nothing, and {db}; "
+                               "use `HostedRotationLambda` with the RotationType of the database")
+            arn_path = base + ("Properties", "RotationLambdaARN")
+            hosted_props, note = _hosted(template, db, secret, "its rotation function is a stub")
+            edits += [SetValue(arn_path, hosted_props), RenameKey(arn_path, "HostedRotationLambda")]
+            notes.append(f"replace rotation function {stub}, a stub whose `setSecret` step does nothing, with a hosted "
+                         f"{hosted_props['RotationType']} rotation{note} ({stub} stays in the template, unused by "
+                         f"{name})")
+            hosted = True
+        elif bad_arn:
             arn_path = base + ("Properties", "RotationLambdaARN")
             if hosted:
                 edits.append(Delete(arn_path))
@@ -177,12 +217,30 @@ to reach the database and Secrets Manager (a NAT gateway or a VPC endpoint).
         return Fix(f"RotationSchedule {name}: " + "; ".join(notes), edits, base) if edits else None
 
 
+def _stub_function(template: Template, schedule: str) -> str | None:
+    """The inline Python function the schedule rotates with, when it is a rotation stub."""
+    for name, _, props in template.resources_of_type("AWS::Lambda::Function", "AWS::Serverless::Function"):
+        if any(s == schedule for s, _ in schedules_using(template, name)):
+            keys = ("InlineCode",) if "InlineCode" in props else ("Code", "ZipFile")
+            runtime = props.get("Runtime")
+            code = inline_code(props, keys)
+            if code is not None and (not isinstance(runtime, str) or runtime.startswith("python")) and stub_steps(code):
+                return name
+    return None
+
+
+def _type(template: Template, name) -> str | None:
+    """The resource's type when it is a string (a hostile template may hold anything there)."""
+    rtype = template.resource_type(name) if isinstance(name, str) else None
+    return rtype if isinstance(rtype, str) else None
+
+
 def _secret_of(template: Template, value) -> str | None:
     """The secret resource a SecretId names (through an attachment too: its Ref is the secret)."""
     name = ref_target(value)
-    if template.resource_type(name) == ATTACHMENT:
+    if _type(template, name) == ATTACHMENT:
         name = ref_target((template.resources[name].get("Properties") or {}).get("SecretId"))
-    return name if template.resource_type(name) == "AWS::SecretsManager::Secret" else None
+    return name if _type(template, name) == "AWS::SecretsManager::Secret" else None
 
 
 def _not_a_lambda(template: Template, value) -> bool:
@@ -196,7 +254,7 @@ def _not_a_lambda(template: Template, value) -> bool:
     if isinstance(value, str):
         return bool(_SECRET_ARN.match(value))
     target = ref_target(value)
-    rtype = template.resource_type(target)
+    rtype = _type(template, target)
     if rtype is None:
         return False  # a parameter, a pseudo parameter or another intrinsic
     return not (rtype in LAMBDA_TYPES or rtype in OPAQUE_TYPES or rtype.startswith("Custom::"))
@@ -207,14 +265,14 @@ def _database(template: Template, secret: str):
     for att, _, props in template.resources_of_type(ATTACHMENT):
         if ref_target(props.get("SecretId")) == secret:
             target = ref_target(props.get("TargetId"))
-            if template.resource_type(target) in DATABASES:
-                return target, template.resource_type(target)
+            if _type(template, target) in DATABASES:
+                return target, _type(template, target)
             return f"the database of attachment {att} is not in the template"
     users = list(dict.fromkeys(
         r.owner for r in template.references_to(secret)
-        if r.section == "Resources" and r.path[2:3] == ("Properties",) and template.resource_type(r.owner) in DATABASES))
+        if r.section == "Resources" and r.path[2:3] == ("Properties",) and _type(template, r.owner) in DATABASES))
     if len(users) == 1:
-        return users[0], template.resource_type(users[0])
+        return users[0], _type(template, users[0])
     if users:
         return f"secret {secret} is used by several databases ({', '.join(users)})"
     return f"no database in the template uses secret {secret}"
@@ -229,7 +287,7 @@ def _engine(template: Template, name: str, rtype: str) -> list:
     props = template.resources[name].get("Properties") or {}
     engine = props.get("Engine")
     cluster = ref_target(props.get("DBClusterIdentifier"))
-    if engine is None and template.resource_type(cluster) == "AWS::RDS::DBCluster":
+    if engine is None and _type(template, cluster) == "AWS::RDS::DBCluster":
         engine = (template.resources[cluster].get("Properties") or {}).get("Engine")
     if isinstance(engine, str):
         return [engine]
@@ -239,11 +297,12 @@ def _engine(template: Template, name: str, rtype: str) -> list:
     return []
 
 
-def _hosted(template: Template, db: tuple, secret: str) -> tuple[dict, str]:
+def _hosted(template: Template, db: tuple, secret: str, why: str = "RotationLambdaARN is not a Lambda function"):
+    """HostedRotationLambda properties for the database, and a note on what is left to do."""
     name, rtype = db
     types = {_rotation_type(e) for e in _engine(template, name, rtype)}
     if len(types) != 1 or None in types:
-        raise _Unknown(f"RotationLambdaARN is not a Lambda function, and the engine of database {name} has no "
+        raise _Unknown(f"{why}, and the engine of database {name} has no "
                        "single hosted rotation type; set `HostedRotationLambda` with its RotationType by hand")
     hosted, note, todo = {"RotationType": types.pop()}, "", []
     groups, subnets = _vpc(template, name, rtype)
@@ -270,9 +329,9 @@ def _hosted(template: Template, db: tuple, secret: str) -> tuple[dict, str]:
 def _key_arn(template: Template, key):
     """The ARN of the KMS key a secret's KmsKeyId names, when the template tells."""
     target = ref_target(key)
-    if template.resource_type(target) == "AWS::KMS::Alias":
+    if _type(template, target) == "AWS::KMS::Alias":
         target = ref_target((template.resources[target].get("Properties") or {}).get("TargetKeyId"))
-    if template.resource_type(target) == "AWS::KMS::Key":
+    if _type(template, target) == "AWS::KMS::Key":
         return {"Fn::GetAtt": [target, "Arn"]}
     if isinstance(key, str) and re.match(r"^arn:[\w-]+:kms:.*:key/", key):
         return key
@@ -283,13 +342,13 @@ def _vpc(template: Template, name: str, rtype: str):
     """The database's security groups and subnets (each None when not found)."""
     props = template.resources[name].get("Properties") or {}
     cluster = ref_target(props.get("DBClusterIdentifier")) if rtype == "AWS::RDS::DBInstance" else None
-    if template.resource_type(cluster) == "AWS::RDS::DBCluster":  # an Aurora instance: the cluster has the network
+    if _type(template, cluster) == "AWS::RDS::DBCluster":  # an Aurora instance: the cluster has the network
         rtype, props = "AWS::RDS::DBCluster", template.resources[cluster].get("Properties") or {}
     groups_key, group_key, group_type = DATABASES[rtype]
     groups = props.get(groups_key)
     group = ref_target(props.get(group_key))
     subnets = None
-    if template.resource_type(group) == group_type:
+    if _type(template, group) == group_type:
         subnets = (template.resources[group].get("Properties") or {}).get("SubnetIds")
     return groups, subnets
 
