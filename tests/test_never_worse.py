@@ -14,7 +14,7 @@ from cfnfix.cli import main
 from cfnfix.fixing import Fix, Fixer, Safety
 from cfnfix.fixing.engine import fix_document
 from cfnfix.fixing.verify import Checker, LintUnavailable, ValidateChecker, make_checker
-from cfnfix.text.edits import Insert, SetValue
+from cfnfix.text.edits import Delete, Insert, SetValue
 from golden import cases, read
 
 CHANGED = [c for c in cases() if c.expected.exists() and read(c.expected) != read(c.input)]
@@ -98,6 +98,42 @@ def test_a_finding_no_single_fix_explains_refuses_them_all():
     result = fix_document(TEXT, "t.yaml", [NameTheTopic(), BreakTheQueue()], checker=checker)
     assert result.text == TEXT and not result.changes
     assert sorted(c.code for c in result.refused) == ["TST101", "TST102"]
+
+
+class Marked(Checker):
+    """Finds one W9 per resource whose Properties hold a Marker."""
+
+    name = "marked"
+
+    def _findings(self, text, filename):
+        from cfnfix.text.document import Document
+
+        data = Document(text, filename).data
+        return {("W9", f"Resources/{n}"): "marked" for n, r in data["Resources"].items() if "Marker" in (r.get("Properties") or {})}
+
+
+class MoveTheMarker(Fixer):
+    code = "TST104"
+    summary = "test: moves a property into a new resource (as EC2001's split moves a rule)"
+    docs = "## Why it breaks deploys\nTest."
+    keep = False
+
+    def run(self, template):
+        if "Moved" not in template.resources:
+            edits = [Insert(("Resources",), "Moved", {"Type": "AWS::SQS::Queue", "Properties": {"Marker": 1}})]
+            if not self.keep:
+                edits.append(Delete(("Resources", "Queue", "Properties")))
+            yield Fix("move the marker", edits, ("Resources", "Queue"))
+
+
+def test_a_finding_that_moves_into_a_new_entry_is_not_new():
+    text = TEXT.replace("    Type: AWS::SQS::Queue\n", "    Type: AWS::SQS::Queue\n    Properties:\n      Marker: 1\n")
+    result = fix_document(text, "t.yaml", [MoveTheMarker()], checker=Marked())
+    assert [c.code for c in result.changes] == ["TST104"] and not result.refused
+    copy = MoveTheMarker()
+    copy.keep = True  # the finding is now there twice: one is new
+    result = fix_document(text, "t.yaml", [copy], checker=Marked())
+    assert not result.changes and [c.reason for c in result.refused] == ["it would add W9 at Resources/Moved (marked)"]
 
 
 def test_a_validator_that_fails_leaves_the_result_unchecked_not_refused():

@@ -11,6 +11,7 @@ second run changes nothing.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Iterable
 
 from ..cloudformation.template import Template, parse_template
@@ -120,11 +121,26 @@ def _never_worse(result: Result, text: str, filename: str, fixers: list[Fixer], 
     if result.text == base:
         return result
     before = checker.findings(base, filename)
+    start = result.steps[0].before if result.steps else {}
+    entries = {f"{section}/{name}" for section, body in start.items() if isinstance(body, dict) for name in body}
 
     def gained(r: Result) -> dict:
+        """Findings of ``r`` that the baseline did not have. A finding that only moved into an
+        entry the fixes created (a rule EC2001 moves into a standalone resource takes its old
+        finding along) is paired with the one of the same rule that went, and is not new."""
         if r.text == base:
             return {}
-        return {k: v for k, v in checker.findings(r.text, filename).items() if k not in before}
+        after = checker.findings(r.text, filename)
+        gone = Counter(rule for rule, where in before if (rule, where) not in after)
+        out = {}
+        for (rule, where), message in sorted(after.items()):
+            if (rule, where) in before:
+                continue
+            if where and where not in entries and gone[rule]:
+                gone[rule] -= 1
+                continue
+            out[(rule, where)] = message
+        return out
 
     excluded: set[tuple] = set()
     refused: list[Change] = []
