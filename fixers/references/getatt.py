@@ -175,7 +175,7 @@ def _resolve(name: str, attr: str, resources: dict):
     if isinstance(meant, list):
         if renamed:  # the resource is certain, the attribute is not: fix what is certain
             return (name, attr)
-        valid = meant or []
+        valid = meant or [a for a in attrs if a.startswith(attr + ".")]
         hint = _options(valid) if valid else ""
         return f"names an attribute `{rtype}` does not have{hint}"
     return (name, meant or None)
