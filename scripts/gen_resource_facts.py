@@ -19,7 +19,8 @@ Table format (JSON, gzip-compressed)::
                                    "ref": "Name",            # what Ref returns, when the schema says
                                    "primary": "BucketName",  # the primary identifier, when it is one property
                                    "required": ["..."],
-                                   "scalars": {"Port": "i"}},  # top-level scalar properties: i integer, n number, b boolean, s string
+                                   "scalars": {"Port": "i"},  # top-level scalar properties: i integer, n number, b boolean, s string
+                                   "lists": {"SubnetIds": "s"}},  # top-level list properties: the kind of their items (o an object)
                ...},
      "sam": ["AWS::Serverless::Function", ...]}
 
@@ -46,8 +47,7 @@ def schema_dir() -> Path:
     return Path(cfnlint.__file__).parent / "data" / "schemas"
 
 
-def _scalar_kind(schema: dict, prop: dict) -> str:
-    """i/n/b/s when the property takes one scalar type only, else ""."""
+def _deref(schema: dict, prop):
     seen = set()
     while isinstance(prop, dict) and "$ref" in prop and prop["$ref"].startswith("#/") and id(prop) not in seen:
         seen.add(id(prop))
@@ -55,8 +55,24 @@ def _scalar_kind(schema: dict, prop: dict) -> str:
         for step in prop["$ref"][2:].split("/"):
             target = target.get(step, {}) if isinstance(target, dict) else {}
         prop = target
+    return prop
+
+
+def _scalar_kind(schema: dict, prop: dict) -> str:
+    """i/n/b/s when the property takes one scalar type only, else ""."""
+    prop = _deref(schema, prop)
     t = prop.get("type") if isinstance(prop, dict) else None
     return LETTERS.get(t, "") if isinstance(t, str) else ""
+
+
+def _items_kind(schema: dict, prop: dict) -> str:
+    """For a property that takes only a list: its items' kind (i/n/b/s, o for an object), else ""."""
+    prop = _deref(schema, prop)
+    if not isinstance(prop, dict) or prop.get("type") != "array" or not isinstance(prop.get("items"), dict):
+        return ""
+    items = _deref(schema, prop["items"])
+    t = items.get("type") if isinstance(items, dict) else None
+    return "o" if t == "object" else LETTERS.get(t, "") if isinstance(t, str) else ""
 
 
 def main() -> int:
@@ -83,6 +99,11 @@ def main() -> int:
         entry["getatt"] = sorted(set(entry["getatt"]) | set(attrs))
         entry["required"] = sorted(set(entry["required"]) | set(schema.get("required", [])))
         for name, prop in (schema.get("properties") or {}).items():
+            items = _items_kind(schema, prop)
+            if items and entry.setdefault("lists", {}).get(name, items) == items:
+                entry["lists"][name] = items
+            elif "lists" in entry:
+                entry["lists"].pop(name, None)
             kind = _scalar_kind(schema, prop)
             if kind and entry["scalars"].get(name, kind) == kind:
                 entry["scalars"][name] = kind
@@ -98,6 +119,8 @@ def main() -> int:
         if isinstance(primary, list) and len(primary) == 1 and str(primary[0]).count("/") == 2:
             entry["primary"] = str(primary[0]).rsplit("/", 1)[1]
     for entry in types.values():
+        if not entry.get("lists", True):
+            del entry["lists"]
         if not entry["required"]:
             del entry["required"]
         if not entry["scalars"]:
