@@ -6,6 +6,7 @@ from cfnfix.text.edits import SetValue
 from cfnfix.fixing import Fix, Fixer, Report, Safety
 from cfnfix.cloudformation import Template, Reference
 from cfnfix.cloudformation.references import _SUB_VAR
+from cfnfix.fixers.resources._facts import expanded_later
 
 SG = "AWS::EC2::SecurityGroup"
 # Per type: the property that fixes its physical name, what Ref returns ("name" or an ARN
@@ -57,7 +58,8 @@ Names and ARNs can be built for Lambda functions, IAM roles, S3 buckets, SQS que
 DynamoDB tables, log groups and Step Functions state machines. A cycle with no edge that can be
 cut this way (no fixed name, or only `DependsOn` edges) is reported with its edges, so that a
 person can name the resource or choose the edge to cut. Cycles made only of security groups
-are EC2001's.
+are EC2001's. Templates expanded before CloudFormation reads them (a `Transform`, modules) are
+left alone.
 
 ## Why it breaks deploys
 CloudFormation must create a resource after everything it references; resources that reference
@@ -100,7 +102,7 @@ deployed resources and their permissions are the same; only the order of creatio
 """
 
     def run(self, template: Template):
-        if "Transform" in template.data:
+        if expanded_later(template.data):
             return
         resources = template.resources
         edges: dict[tuple[str, str], list[Reference]] = {}

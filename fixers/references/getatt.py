@@ -7,7 +7,7 @@ from cfnfix.text.edits import SetValue
 from cfnfix.fixing import Fix, Fixer, Report, Safety
 from cfnfix.cloudformation import Template
 from cfnfix.cloudformation.references import _SUB_VAR
-from cfnfix.fixers.resources._facts import close_names, type_facts
+from cfnfix.fixers.resources._facts import close_names, expanded_later, type_facts
 
 SECTIONS = ("Resources", "Outputs")
 
@@ -36,7 +36,8 @@ resource's type:
 
 Resources and attributes with two candidates or none are reported. Types whose attributes are
 free (custom resources, nested stacks' `Outputs.*`) and types the schemas do not know are left
-alone, as are templates with a `Transform` (whose macros create resources).
+alone, as are templates expanded before CloudFormation reads them (a `Transform`, a `Modules`
+section, Rain modules), whose expansion may create resources.
 
 ## Why it breaks deploys
 CloudFormation rejects a template whose `Fn::GetAtt` names a resource that does not exist, or an
@@ -73,7 +74,7 @@ the schema defines under the name meant.
 """
 
     def run(self, template: Template):
-        if "Transform" in template.data:
+        if expanded_later(template.data):
             return
         resources = template.resources
         self._doc = template.doc

@@ -7,7 +7,7 @@ from cfnfix.text.edits import SetValue
 from cfnfix.fixing import Fix, Fixer, Report, Safety
 from cfnfix.cloudformation import Template
 from cfnfix.cloudformation.references import _SUB_VAR
-from cfnfix.fixers.resources._facts import close_names
+from cfnfix.fixers.resources._facts import close_names, expanded_later
 
 PSEUDO = ("AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition", "AWS::Region",
           "AWS::StackId", "AWS::StackName", "AWS::URLSuffix")
@@ -41,8 +41,9 @@ Names starting with `AWS::` are matched against the pseudo parameters only; `${N
 sibling: names that differ in a one-letter word (`SubnetB` / `SubnetA`, `PublicSubnet` /
 `PublicSubnetA`) or by a final `s` are different things, and the reference more likely names a
 resource that was never written. Those, names with two candidates and names with none are
-reported. `${Name.Attribute}` is left to REF002. Templates with a `Transform` (whose macros
-create resources and parameters) are left alone.
+reported. `${Name.Attribute}` is left to REF002. Templates that are expanded before
+CloudFormation reads them (a `Transform`, a `Modules` section, Rain modules), whose expansion
+may define the names, are left alone.
 
 ## Why it breaks deploys
 CloudFormation rejects a template whose `Ref` or `Fn::Sub` names an unknown logical id
@@ -81,7 +82,7 @@ one the reference can have meant; an escaped policy variable reaches IAM as it w
 """
 
     def run(self, template: Template):
-        if "Transform" in template.data or _for_each(template.resources):
+        if expanded_later(template.data):
             return
         names = set(template.resources) | set(template.parameters)
         others = template.logical_ids()  # conditions, outputs, mappings: not Ref targets, but not typos either
@@ -171,6 +172,3 @@ def _where(path: tuple) -> str:
     kind = {"Resources": "", "Outputs": "Output ", "Conditions": "Condition "}[section]
     return f"{kind}{owner}"
 
-
-def _for_each(resources: dict) -> bool:
-    return any(isinstance(k, str) and k.startswith("Fn::ForEach") for k in resources)

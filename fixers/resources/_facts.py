@@ -92,3 +92,41 @@ def _sibling(a: str, b: str) -> bool:
 
 def _squash(name: str) -> str:
     return name.replace("_", "").replace("-", "").lower()
+
+
+def expanded_later(data: dict, transforms_allowed: bool = False) -> bool:
+    """True for a template that something expands before CloudFormation reads it, so that the
+    names and properties it uses may come from the expansion: a ``Transform`` (SAM, macros,
+    ``AWS::LanguageExtensions``' ``Fn::ForEach``; with ``transforms_allowed``, only transforms
+    other than SAM and language extensions count), an ``Fn::Transform`` anywhere, a ``Modules``
+    section, a module resource (``Type: My::Thing::MODULE``) or a resource whose ``Type`` is not a
+    string (Rain's ``Rain::Module``)."""
+    transform = data.get("Transform")
+    if transforms_allowed:
+        names = transform if isinstance(transform, list) else [] if transform is None else [transform]
+        if not all(n in ("AWS::Serverless-2016-10-31", "AWS::LanguageExtensions") for n in names):
+            return True
+    elif "Transform" in data:
+        return True
+    resources = data.get("Resources")
+    if "Modules" in data or not isinstance(resources, dict):
+        return True
+    if any(isinstance(k, str) and k.startswith("Fn::ForEach") for k in resources):
+        return True
+    for r in resources.values():
+        if not isinstance(r, dict) or not isinstance(r.get("Type"), str) or r["Type"].endswith("::MODULE"):
+            return True
+    return _has_key(data, "Fn::Transform")
+
+
+def _has_key(node, key: str) -> bool:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, dict):
+            if key in n:
+                return True
+            stack.extend(v for v in n.values() if isinstance(v, (dict, list)))
+        elif isinstance(n, list):
+            stack.extend(v for v in n if isinstance(v, (dict, list)))
+    return False

@@ -5,8 +5,9 @@ from typing import Iterator
 from cfnfix.text.edits import Delete, Insert
 from cfnfix.fixing import Fix, Fixer, Report, Safety
 from cfnfix.cloudformation import Template
+from cfnfix.fixers.resources._facts import expanded_later
 from cfnfix.fixers.resources.property_names import (
-    OTHERS, READ_ONLY, _intrinsic, _known_transforms, candidates, table,
+    OTHERS, READ_ONLY, _intrinsic, candidates, table,
 )
 
 UP = ""  # a place: the level above
@@ -75,7 +76,7 @@ place the schema gives its name.
 """
 
     def run(self, template: Template):
-        if not _known_transforms(template.data.get("Transform")):
+        if expanded_later(template.data, transforms_allowed=True):
             return
         types = table().types
         for name, res in template.resources.items():

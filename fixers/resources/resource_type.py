@@ -3,7 +3,7 @@ from __future__ import annotations
 from cfnfix.text.edits import SetValue
 from cfnfix.fixing import Fix, Fixer, Report, Safety
 from cfnfix.cloudformation import Template
-from cfnfix.fixers.resources._facts import facts, known_type
+from cfnfix.fixers.resources._facts import expanded_later, facts, known_type
 from cfnfix.fixers.resources.property_names import READ_ONLY, _distance, candidates, table
 
 
@@ -33,9 +33,10 @@ other type of the service within three letters of the name (`AWS::EC2::SecurityG
 with `SourceSecurityGroupId` fits `SecurityGroupIngress` as well as `SecurityGroupEgress`: it
 is reported). Every other unknown type is reported, with the types near its name when there
 are some: a type that does not exist at all (`AWS::S3::Object`) needs a person, not a rename.
-Types outside `AWS::` (`Custom::*`, third-party registry types) and templates with a
-`Transform` other than `AWS::Serverless-2016-10-31` and `AWS::LanguageExtensions` (a macro may
-define types) are left alone.
+Types outside `AWS::` (`Custom::*`, third-party registry types) are left alone, as are
+templates expanded before CloudFormation reads them (a `Transform` other than
+`AWS::Serverless-2016-10-31` and `AWS::LanguageExtensions`, `Fn::Transform`, modules): a macro
+or a module may define types.
 
 ## Why it breaks deploys
 CloudFormation rejects a template with a resource type it does not know ("Template format
@@ -70,9 +71,7 @@ registered type the name and the properties point to.
 """
 
     def run(self, template: Template):
-        transform = template.data.get("Transform")
-        names = transform if isinstance(transform, list) else [] if transform is None else [transform]
-        if not all(n in ("AWS::Serverless-2016-10-31", "AWS::LanguageExtensions") for n in names):
+        if expanded_later(template.data, transforms_allowed=True):
             return
         for name, res in template.resources.items():
             rtype = res.get("Type") if isinstance(res, dict) else None

@@ -5,8 +5,8 @@ from typing import Any, Iterator
 from cfnfix.text.edits import SetValue
 from cfnfix.fixing import Fix, Fixer, Report, Safety
 from cfnfix.cloudformation import Template
-from cfnfix.fixers.resources._facts import type_facts
-from cfnfix.fixers.resources.property_names import OTHERS, _intrinsic, _known_transforms, table
+from cfnfix.fixers.resources._facts import expanded_later, type_facts
+from cfnfix.fixers.resources.property_names import OTHERS, _intrinsic, table
 
 # Intrinsic functions that always return one string (or number), never a list.
 SCALAR_FUNCTIONS = ("Fn::Sub", "Fn::Join", "Fn::ImportValue", "Fn::Base64")
@@ -29,9 +29,10 @@ leaves one reading of it:
   map, when its keys are distinct literal strings;
 - a single value where the property takes only a list becomes a list of one: a mapping, for a
   list of mappings, when its keys belong to the item's schema; for a top-level property whose
-  items are strings or numbers, a literal, a `Ref` to a resource or to a parameter that is not a
-  list, or an `Fn::Sub`, `Fn::Join` or `Fn::ImportValue` (`SubnetIds: !Ref Subnet` ->
-  `SubnetIds: [!Ref Subnet]`);
+  items are strings or numbers, a literal or an `Fn::Sub` string without a comma, or a `Ref` to
+  a resource or to a parameter that is not a list (`SubnetIds: !Ref Subnet` ->
+  `SubnetIds: [!Ref Subnet]`); an `Fn::Join` or `Fn::ImportValue` may hold a comma-joined list
+  and is left alone;
 - a list of one item where the property takes only a single value becomes that item: a
   mapping where a mapping is wanted (`VersioningConfiguration: [{Status: Enabled}]`), a
   literal, a `Ref` or a string function where a single value is wanted (`VpcId: [!Ref Vpc]`).
@@ -79,7 +80,7 @@ content in the only shape the schema allows.
 """
 
     def run(self, template: Template):
-        if not _known_transforms(template.data.get("Transform")):
+        if expanded_later(template.data, transforms_allowed=True):
             return
         types = table().types
         self._template = template
@@ -126,7 +127,7 @@ content in the only shape the schema allows.
                 else:
                     yield Report(f"{resource}: `{where}` takes a list, not a mapping", path)
                 return
-            if items and items != "o" and self._single(value):
+            if items and items != "o" and self._one_item(value):
                 yield Fix(f"{resource}: make `{where}` a list of one item (it takes a list)", [SetValue(path, [value])], path)
             return
         if kinds in ("o", "s") and isinstance(value, list):
@@ -158,6 +159,18 @@ content in the only shape the schema allows.
                 yield Fix(f"{resource}: write `{where}` as a map of tag names to values", [SetValue(path, new)], path)
             else:
                 yield Report(f"{resource}: `{where}` takes a map of tag names to values", path)
+
+    def _one_item(self, value: Any) -> bool:
+        """True when ``value`` is certainly one item of a list, not a list or a comma-joined one:
+        a literal without a comma, a ``Ref`` that returns one value, an ``Fn::Sub`` string
+        without a comma."""
+        if isinstance(value, str):
+            return "," not in value
+        if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("Fn::Sub"), str):
+            return "," not in value["Fn::Sub"]
+        if isinstance(value, dict) and len(value) == 1 and "Ref" in value:
+            return self._single(value)
+        return isinstance(value, (int, float, bool))
 
     def _single(self, value: Any) -> bool:
         """True when ``value`` is certainly one value, not a list."""
