@@ -40,7 +40,8 @@ Names starting with `AWS::` are matched against the pseudo parameters only; `${N
 `Fn::Sub` with a variable map against the map's variables too. A name is never matched to a
 sibling: names that differ in a one-letter word (`SubnetB` / `SubnetA`, `PublicSubnet` /
 `PublicSubnetA`) or by a final `s` are different things, and the reference more likely names a
-resource that was never written. Those, names with two candidates and names with none are
+resource that was never written. In a multi-line `Fn::Sub` (a script) and for names in capitals
+(`${REGION}`), a near name is only suggested: it may be a shell variable left unescaped. Those, names with two candidates and names with none are
 reported. `${Name.Attribute}` is left to REF002. Templates that are expanded before
 CloudFormation reads them (a `Transform`, a `Modules` section, Rain modules), whose expansion
 may define the names, are left alone.
@@ -138,8 +139,12 @@ one the reference can have meant; an escaped policy variable reaches IAM as it w
                 renames[var] = "!" + var
                 continue
             found = close_names(var, _pool(var, section, names | local))
-            if len(found) == 1:
+            script = not var.startswith("AWS::") and ("\n" in text or var.isupper())
+            if len(found) == 1 and not script:
                 renames[var] = found[0]
+            elif len(found) == 1:  # ${REGION} in a script may be a shell variable left unescaped
+                yield Report(f"{where}: `${{{var}}}` in Fn::Sub names nothing in the template: `${{{found[0]}}}`, "
+                             f"or a shell variable to escape as `${{!{var}}}`?", at)
             else:
                 yield Report(f"{where}: `${{{var}}}` in Fn::Sub names nothing in the template{_options(found)}", at)
         if renames:
