@@ -39,27 +39,35 @@ class Cycles(Fixer):
 ## What it does
 Finds resources that depend on each other in a cycle through `Ref`, `Fn::GetAtt`, `${}` in
 `Fn::Sub` and `DependsOn` (a resource may also reference itself), and breaks each cycle by
-replacing the references of one edge with the value they resolve to, built from parts the
-template fixes: the resource's physical name, when a name property sets it to a literal or to
-an `Fn::Sub`/`Ref` of parameters and pseudo parameters. The usual cycles:
+replacing the references of one edge with the value they resolve to, written from the
+resource's physical name when the template fixes it (a name property set to a literal, or to
+an `Fn::Sub`/`Ref` of parameters and pseudo parameters).
+
+Only references that are text no service checks at creation are replaced: an ARN in the
+`Resource` or `Condition` of a policy (a role's inline policy, an `AWS::IAM::Policy` or
+`ManagedPolicy`, a key, bucket, queue or topic policy), a `Lambda::Permission`'s `SourceArn`,
+a Lambda function's environment variable. The usual cycles it breaks:
 
 - a Lambda function whose own role's policy names the function (`!GetAtt Function.Arn`): the
   policy gets `!Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:<name>`;
-- a KMS key whose key policy names a role that references the key: the key policy gets the
-  role's ARN (`arn:${AWS::Partition}:iam::${AWS::AccountId}:role/<path><name>`);
 - an S3 bucket whose notification waits for (`DependsOn`) the permission that names the bucket:
   the permission's `SourceArn` gets `arn:${AWS::Partition}:s3:::<bucket name>`;
-- an API and the function it invokes, the function naming the API back: the integration gets
-  the function's ARN from its name.
+- a role whose policy names a bucket, table, queue, topic or state machine that (through a
+  function or a replication configuration) depends on the role.
 
-Edges whose references sit in a policy (an IAM policy or role policy, a key policy, a bucket,
-queue or topic policy, a `Lambda::Permission`) are cut first: there the reference is only text.
-Names and ARNs can be built for Lambda functions, IAM roles, S3 buckets, SQS queues, SNS topics,
-DynamoDB tables, log groups and Step Functions state machines. A cycle with no edge that can be
-cut this way (no fixed name, or only `DependsOn` edges) is reported with its edges, so that a
-person can name the resource or choose the edge to cut. Cycles made only of security groups
-are EC2001's. Templates expanded before CloudFormation reads them (a `Transform`, modules) are
-left alone.
+Names and ARNs can be written for Lambda functions, IAM roles (with their `Path`), S3 buckets,
+SQS queues, SNS topics, DynamoDB tables, log groups and Step Functions state machines. Every
+other cycle is reported with its edges, for a person to choose the cut:
+
+- a reference in a `Principal` (IAM, KMS and S3 check that a principal exists, so a key policy
+  that names a role which references the key cannot lose that reference; move the role's
+  statement about the key to an `AWS::IAM::Policy` resource instead);
+- a reference in configuration that the service validates when the resource is created (a
+  bucket's notification target, an API's integration URI), or a `DependsOn`;
+- a resource without a fixed name (its ARN cannot be written).
+
+Cycles made only of security groups are EC2001's. Templates expanded before CloudFormation
+reads them (a `Transform`, modules) are left alone.
 
 ## Why it breaks deploys
 CloudFormation must create a resource after everything it references; resources that reference

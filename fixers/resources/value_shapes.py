@@ -23,10 +23,10 @@ class ValueShapes(Fixer):
 Rewrites a property value whose shape the resource schema does not allow, where the schema
 leaves one reading of it:
 
-- `Tags` written as a map (`{Team: data, Env: prod}`) on a type whose tags are a list of
-  `{Key, Value}` becomes that list, in the same order; and a list of `{Key, Value}` on a type
-  whose tags are a map (`AWS::SSM::Parameter`, `AWS::Batch::ComputeEnvironment`, …) becomes the
-  map, when its keys are distinct literal strings;
+- the resource's `Tags` written as a map (`{Team: data, Env: prod}`) on a type whose tags are
+  a list of `{Key, Value}` becomes that list, in the same order; and a list of `{Key, Value}` on
+  a type whose tags are a map (`AWS::SSM::Parameter`, `AWS::Batch::ComputeEnvironment`, …)
+  becomes the map, when its keys are distinct literal strings;
 - a single value where the property takes only a list becomes a list of one: a mapping, for a
   list of mappings, when its keys belong to the item's schema; for a top-level property whose
   items are strings or numbers, a literal or an `Fn::Sub` string without a comma, or a `Ref` to
