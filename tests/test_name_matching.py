@@ -45,12 +45,19 @@ def test_type_candidates():
 
 
 def test_expanded_later():
-    assert expanded_later({"Transform": "AWS::Serverless-2016-10-31", "Resources": {}})
-    assert not expanded_later({"Transform": "AWS::Serverless-2016-10-31", "Resources": {}}, transforms_allowed=True)
-    assert expanded_later({"Resources": {"N": {"Type": {"Rain::Module": "vpc.yml"}}}})
-    assert expanded_later({"Resources": {"N": {"Type": "My::Vpc::Network::MODULE"}}})
-    assert expanded_later({"Resources": {"N": {"Type": "AWS::SNS::Topic", "Properties": {"Fn::Transform": {"Name": "M"}}}}})
-    assert not expanded_later({"Resources": {"N": {"Type": "AWS::SNS::Topic"}}})
+    import json
+
+    from cfnfix.cloudformation import Template, parse_template
+
+    def later(data, **kw):
+        return expanded_later(Template(parse_template(json.dumps(data), "t.json")), **kw)
+
+    assert later({"Transform": "AWS::Serverless-2016-10-31", "Resources": {}})
+    assert not later({"Transform": "AWS::Serverless-2016-10-31", "Resources": {}}, transforms_allowed=True)
+    assert later({"Resources": {"N": {"Type": {"Rain::Module": "vpc.yml"}}}})
+    assert later({"Resources": {"N": {"Type": "My::Vpc::Network::MODULE"}}})
+    assert later({"Resources": {"N": {"Type": "AWS::SNS::Topic", "Properties": {"Fn::Transform": {"Name": "M"}}}}})
+    assert not later({"Resources": {"N": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "Fn::Transform"}}}})
 
 
 def _lint_delta():

@@ -110,7 +110,7 @@ deployed resources and their permissions are the same; only the order of creatio
 """
 
     def run(self, template: Template):
-        if expanded_later(template.data):
+        if expanded_later(template):
             return
         resources = template.resources
         edges: dict[tuple[str, str], list[Reference]] = {}

@@ -74,7 +74,7 @@ the schema defines under the name meant.
 """
 
     def run(self, template: Template):
-        if expanded_later(template.data):
+        if expanded_later(template):
             return
         resources = template.resources
         self._doc = template.doc

@@ -83,7 +83,7 @@ one the reference can have meant; an escaped policy variable reaches IAM as it w
 """
 
     def run(self, template: Template):
-        if expanded_later(template.data):
+        if expanded_later(template):
             return
         names = set(template.resources) | set(template.parameters)
         others = template.logical_ids()  # conditions, outputs, mappings: not Ref targets, but not typos either

@@ -94,13 +94,14 @@ def _squash(name: str) -> str:
     return name.replace("_", "").replace("-", "").lower()
 
 
-def expanded_later(data: dict, transforms_allowed: bool = False) -> bool:
+def expanded_later(template, transforms_allowed: bool = False) -> bool:
     """True for a template that something expands before CloudFormation reads it, so that the
     names and properties it uses may come from the expansion: a ``Transform`` (SAM, macros,
     ``AWS::LanguageExtensions``' ``Fn::ForEach``; with ``transforms_allowed``, only transforms
     other than SAM and language extensions count), an ``Fn::Transform`` anywhere, a ``Modules``
     section, a module resource (``Type: My::Thing::MODULE``) or a resource whose ``Type`` is not a
-    string (Rain's ``Rain::Module``)."""
+    string (Rain's ``Rain::Module``). ``template`` is a Template."""
+    data = template.data
     transform = data.get("Transform")
     if transforms_allowed:
         names = transform if isinstance(transform, list) else [] if transform is None else [transform]
@@ -116,7 +117,9 @@ def expanded_later(data: dict, transforms_allowed: bool = False) -> bool:
     for r in resources.values():
         if not isinstance(r, dict) or not isinstance(r.get("Type"), str) or r["Type"].endswith("::MODULE"):
             return True
-    return _has_key(data, "Fn::Transform")
+    text = template.doc.text
+    return ("Transform" in text and ("Fn::Transform" in text or "!Transform" in text)
+            and _has_key(data, "Fn::Transform"))
 
 
 def _has_key(node, key: str) -> bool:

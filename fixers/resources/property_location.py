@@ -76,7 +76,7 @@ place the schema gives its name.
 """
 
     def run(self, template: Template):
-        if expanded_later(template.data, transforms_allowed=True):
+        if expanded_later(template, transforms_allowed=True):
             return
         types = table().types
         for name, res in template.resources.items():

@@ -71,7 +71,7 @@ registered type the name and the properties point to.
 """
 
     def run(self, template: Template):
-        if expanded_later(template.data, transforms_allowed=True):
+        if expanded_later(template, transforms_allowed=True):
             return
         for name, res in template.resources.items():
             rtype = res.get("Type") if isinstance(res, dict) else None

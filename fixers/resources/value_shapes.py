@@ -80,7 +80,7 @@ content in the only shape the schema allows.
 """
 
     def run(self, template: Template):
-        if expanded_later(template.data, transforms_allowed=True):
+        if expanded_later(template, transforms_allowed=True):
             return
         types = table().types
         self._template = template
