@@ -56,8 +56,9 @@ a Lambda function's environment variable. The usual cycles it breaks:
   function or a replication configuration) depends on the role.
 
 Names and ARNs can be written for Lambda functions, IAM roles (with their `Path`), S3 buckets,
-SQS queues, SNS topics, DynamoDB tables, log groups and Step Functions state machines. Every
-other cycle is reported with its edges, for a person to choose the cut:
+SQS queues, SNS topics, DynamoDB tables, log groups and Step Functions state machines. A cycle
+that cannot be broken whole this way is left as it is and reported with its edges, for a
+person to choose the cut:
 
 - a reference in a `Principal` (IAM, KMS and S3 check that a principal exists, so a key policy
   that names a role which references the key cannot lose that reference; move the role's
@@ -144,6 +145,13 @@ deployed resources and their permissions are the same; only the order of creatio
                 progress = True
             if not progress:
                 break
+        # A cycle that cannot be broken whole is left as it is: cutting part of it only moves
+        # the error (and the report names every edge of it).
+        stuck = set().union(*_cyclic_components(graph)) if graph else set()
+        for pair, (component, _) in list(cut.items()):
+            if component & stuck:
+                del cut[pair]
+                graph[pair] = edges[pair]
         for pair, (component, edits) in cut.items():
             src, dst = pair
             refs = edges[pair]
@@ -235,6 +243,14 @@ def _replacements(template: Template, pair: tuple, refs: list[Reference], types:
             if failed:
                 return None
             edits[at] = new
+    for p, v in edits.items():
+        # A policy's Resource written from a reference that was not an ARN (a bucket's Ref, its
+        # name) was wrong before; left as a reference it stays as wrong as it was, written out it
+        # becomes a new finding (cfn-lint W1031): leave such an edge to a person.
+        text = v.get("Fn::Sub") if isinstance(v, dict) else v
+        if {"Resource", "NotResource"} & {s for s in p if isinstance(s, str)} and isinstance(text, str) \
+                and not text.startswith(("arn:", "*")):
+            return None
     return [SetValue(p, v) for p, v in edits.items()]
 
 
