@@ -1,45 +1,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from cfnfix.cloudformation import Template, ref, sub
+from cfnfix.fixing import Fix, Report, Safety
 from cfnfix.text.edits import Append
-from cfnfix.fixing import Fix, Fixer, Report, Safety
-from cfnfix.cloudformation import Template, ref, ref_target, sub
 
-
-@dataclass(frozen=True, eq=False)
-class Grant:
-    """One key policy statement letting an AWS service use a key."""
-
-    sid: str
-    service: str  # the principal's first label: what an existing statement must name
-    principal: Any
-    actions: tuple[str, ...]
-    condition: dict | None = None
-    via_service_counts: bool = False  # a `kms:ViaService` condition naming the service also counts
-
-    def statement(self, sid: str) -> dict:
-        st = {"Sid": sid, "Effect": "Allow", "Principal": {"Service": self.principal},
-              "Action": list(self.actions), "Resource": "*"}
-        if self.condition:
-            st["Condition"] = self.condition
-        return st
-
-    @property
-    def shown(self) -> str:
-        p = self.principal
-        return p["Fn::Sub"] if isinstance(p, dict) else p
-
-
-SECRETS_MANAGER = Grant(
-    "AllowSecretsManager", "secretsmanager", "secretsmanager.amazonaws.com",
-    ("kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant"),
-    {"StringEquals": {"kms:ViaService": sub("secretsmanager.${AWS::Region}.amazonaws.com"),
-                      "kms:CallerAccount": ref("AWS::AccountId")}},
-    via_service_counts=True,
+from ._key_policy import (
+    PUBLISH, QUEUE, TOPIC, Grant, KeyPolicyGrants, Publisher, encrypted_with, key_policy, new_sid,
+    policy_path, possible, statement_ids, template_keys,
 )
+
 CLOUDWATCH_LOGS = Grant(
     "AllowCloudWatchLogs", "logs", sub("logs.${AWS::Region}.amazonaws.com"),
     ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
@@ -51,87 +23,94 @@ CLOUDTRAIL = Grant(
     ("kms:GenerateDataKey*", "kms:Decrypt", "kms:DescribeKey"),
     {"StringLike": {"aws:SourceArn": sub("arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/*")}},
 )
-# AWS services publishing into an encrypted topic or queue (SNS and SQS docs, "event sources").
-_PUBLISH = ("kms:GenerateDataKey", "kms:Decrypt")
-CLOUDWATCH_ALARMS = Grant("AllowCloudWatchAlarms", "cloudwatch", "cloudwatch.amazonaws.com", _PUBLISH)
-EVENTBRIDGE = Grant("AllowEventBridge", "events", "events.amazonaws.com", _PUBLISH)
-S3_NOTIFICATIONS = Grant("AllowS3Notifications", "s3", "s3.amazonaws.com", _PUBLISH)
-SNS_DELIVERY = Grant("AllowSNSDelivery", "sns", "sns.amazonaws.com", _PUBLISH)
+S3_NOTIFICATIONS = Grant("AllowS3Notifications", "s3", "s3.amazonaws.com", PUBLISH)
 
-TOPIC, QUEUE = "AWS::SNS::Topic", "AWS::SQS::Queue"
-
-# What is encrypted with a key: resource type -> (key property, grant for the service that owns
-# it). SNS and SQS act with the publisher's own permissions, so they need no grant themselves.
-ENCRYPTED = {
-    "AWS::SecretsManager::Secret": ("KmsKeyId", SECRETS_MANAGER),
-    "AWS::Logs::LogGroup": ("KmsKeyId", CLOUDWATCH_LOGS),
-    "AWS::CloudTrail::Trail": ("KMSKeyId", CLOUDTRAIL),
-    TOPIC: ("KmsMasterKeyId", None),
-    QUEUE: ("KmsMasterKeyId", None),
+# Services that check the key when the resource is created: resource type -> grant.
+OWNERS = {
+    "AWS::Logs::LogGroup": CLOUDWATCH_LOGS,
+    "AWS::CloudTrail::Trail": CLOUDTRAIL,
 }
+# S3 sends a test event when a notification is created, so the destination's key must let it in.
+PUBLISHERS = (
+    Publisher("AWS::S3::Bucket", ("NotificationConfiguration", "TopicConfigurations", "*", "Topic"), TOPIC, S3_NOTIFICATIONS),
+    Publisher("AWS::S3::Bucket", ("NotificationConfiguration", "QueueConfigurations", "*", "Queue"), QUEUE, S3_NOTIFICATIONS),
+)
 
-# Who publishes into an encrypted topic or queue: (publisher type, where under its Properties it
-# names the target, "*" for any list index), target type, grant.
-PUBLISHERS = [
-    ("AWS::CloudWatch::Alarm", ("AlarmActions",), TOPIC, CLOUDWATCH_ALARMS),
-    ("AWS::CloudWatch::Alarm", ("OKActions",), TOPIC, CLOUDWATCH_ALARMS),
-    ("AWS::CloudWatch::Alarm", ("InsufficientDataActions",), TOPIC, CLOUDWATCH_ALARMS),
-    ("AWS::CloudWatch::CompositeAlarm", ("AlarmActions",), TOPIC, CLOUDWATCH_ALARMS),
-    ("AWS::CloudWatch::CompositeAlarm", ("OKActions",), TOPIC, CLOUDWATCH_ALARMS),
-    ("AWS::CloudWatch::CompositeAlarm", ("InsufficientDataActions",), TOPIC, CLOUDWATCH_ALARMS),
-    ("AWS::Events::Rule", ("Targets", "*", "Arn"), TOPIC, EVENTBRIDGE),
-    ("AWS::Events::Rule", ("Targets", "*", "Arn"), QUEUE, EVENTBRIDGE),
-    ("AWS::S3::Bucket", ("NotificationConfiguration", "TopicConfigurations", "*", "Topic"), TOPIC, S3_NOTIFICATIONS),
-    ("AWS::S3::Bucket", ("NotificationConfiguration", "QueueConfigurations", "*", "Queue"), QUEUE, S3_NOTIFICATIONS),
-    ("AWS::SNS::Subscription", ("Endpoint",), QUEUE, SNS_DELIVERY),
-    ("AWS::SNS::Topic", ("Subscription", "*", "Endpoint"), QUEUE, SNS_DELIVERY),
-]
+SECRET = "AWS::SecretsManager::Secret"
+# What a caller creating a secret needs on its key (Secrets Manager validates both at creation).
+SECRETS_MANAGER_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 
 
-class KmsServicePrincipal(Fixer):
+def secrets_manager_statement(sid: str) -> dict:
+    """Callers of this account may use the key through Secrets Manager in this Region: the
+    first statement of the AWS managed `aws/secretsmanager` key's policy, for the two actions."""
+    return {
+        "Sid": sid, "Effect": "Allow", "Principal": {"AWS": "*"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*",
+        "Condition": {"StringEquals": {"kms:ViaService": sub("secretsmanager.${AWS::Region}.amazonaws.com"),
+                                       "kms:CallerAccount": ref("AWS::AccountId")}},
+    }
+
+
+class KmsServicePrincipal(KeyPolicyGrants):
     code = "KMS001"
     name = "kms-key-service-principal"
-    summary = "KMS key policy lacks the service principal of what it encrypts"
+    summary = "KMS key policy lacks the statement a service needs to create what the key encrypts"
     safety = Safety.SAFE
+    owners = OWNERS
+    publishers = PUBLISHERS
     docs = """
 ## What it does
 When a resource is encrypted with a KMS key defined in the same template (`!Ref Key`,
 `!GetAtt Key.Arn`, or an `AWS::KMS::Alias` of that key, by `!Ref Alias` or by its `alias/...`
-name) and the key's `KeyPolicy` has no statement naming the service that uses the key, appends
-one statement per service to `KeyPolicy.Statement`, as the service's documentation gives it:
+name) and the service that creates the resource checks the key at creation, but the key's
+`KeyPolicy` does not let it, appends the statement the service's documentation gives to
+`KeyPolicy.Statement`:
 
 | Encrypted resource | Principal | Actions | Condition |
 |---|---|---|---|
 | `AWS::Logs::LogGroup` | `logs.${AWS::Region}.amazonaws.com` | `kms:Encrypt*`, `kms:Decrypt*`, `kms:ReEncrypt*`, `kms:GenerateDataKey*`, `kms:Describe*` | `kms:EncryptionContext:aws:logs:arn` is a log group of this account and Region |
 | `AWS::CloudTrail::Trail` | `cloudtrail.amazonaws.com` | `kms:GenerateDataKey*`, `kms:Decrypt`, `kms:DescribeKey` | `aws:SourceArn` is a trail of this account and Region |
-| `AWS::SecretsManager::Secret` | `secretsmanager.amazonaws.com` | `kms:Decrypt`, `kms:GenerateDataKey`, `kms:CreateGrant` | `kms:ViaService` is Secrets Manager in this Region, `kms:CallerAccount` this account |
-| `AWS::SNS::Topic`, `AWS::SQS::Queue` | the AWS service that publishes to it in the template (see below) | `kms:GenerateDataKey`, `kms:Decrypt` | none |
-
-Amazon SNS and Amazon SQS themselves need no statement: they use the key with the permissions
-of whoever publishes or receives. An AWS service that publishes does need one, so a statement is
-added only for the publishers the template wires up: CloudWatch alarm actions
-(`cloudwatch.amazonaws.com`), EventBridge rule targets (`events.amazonaws.com`), S3 bucket
-notifications (`s3.amazonaws.com`) and SNS subscriptions of a queue (`sns.amazonaws.com`).
+| `AWS::SNS::Topic`, `AWS::SQS::Queue` that an `AWS::S3::Bucket` notification sends to | `s3.amazonaws.com` | `kms:GenerateDataKey`, `kms:Decrypt` | none |
+| `AWS::SecretsManager::Secret`, only when no statement lets any IAM principal use the key (see below) | `AWS: "*"` | `kms:Decrypt`, `kms:GenerateDataKey` | `kms:ViaService` is Secrets Manager in this Region, `kms:CallerAccount` this account |
 
 A statement counts as present when its `Principal.Service` (a string or a list) names the
-service, in any Region form; for Secrets Manager a `kms:ViaService` condition naming it also
-counts. Principals are resolved first: `Fn::FindInMap` reads the template's `Mappings` (every
-top-level key when the key is `!Ref AWS::Region` or another pseudo parameter), `Fn::If` counts
-both branches (a statement inside `Fn::If` too), `Fn::Join` and `Fn::Sub` are read as text, and
-a parameter counts with its `AllowedValues`. When a principal depends on something that cannot
-be resolved (a parameter without `AllowedValues` whose `Default` is not the service, a missing
-mapping), nothing is added and the key is reported. Existing statements are kept in their order. A key used by several resources of one
-service gets one statement. When the key has no `KeyPolicy`, or it is not a literal policy with
-a `Statement` list (an `Fn::If`, a JSON string), the fixer reports the key instead of editing it.
+service, in any Region form. Principals are resolved first: `Fn::FindInMap` reads the template's
+`Mappings` (every top-level key when the key is `!Ref AWS::Region` or another pseudo
+parameter), `Fn::If` counts both branches (a statement inside `Fn::If` too), `Fn::Join` and
+`Fn::Sub` are read as text, and a parameter counts with its `AllowedValues`. When a principal
+depends on something that cannot be resolved (a parameter without `AllowedValues` whose
+`Default` is not the service, a missing mapping), nothing is added and the key is reported.
+Existing statements are kept in their order. A key used by several resources of one service gets
+one statement. When the key has no `KeyPolicy`, or it is not a literal policy with a `Statement`
+list (an `Fn::If`, a JSON string), the fixer reports the key instead of editing it.
+
+**Secrets Manager** is different: it uses the key on behalf of the caller creating the secret
+(the person or role deploying the stack), with the caller's permissions, never as
+`secretsmanager.amazonaws.com`; a statement for that service principal lets nothing through. A
+key policy with the usual statement for the account (`arn:aws:iam::${AWS::AccountId}:root` with
+`kms:*`) lets the account's IAM policies grant the caller what it needs, so the secret deploys
+and the fixer leaves it alone. Only when no `Allow` statement for an IAM principal (`AWS`, or
+`"*"`) allows `kms:GenerateDataKey` and `kms:Decrypt` (directly or by a wildcard, whatever its
+condition) can no caller in any account create the secret; then the fixer appends the statement
+of the AWS managed `aws/secretsmanager` key: any caller of this account, only through Secrets
+Manager in this Region. It stays silent when a statement cannot be read (an intrinsic principal
+or action list it cannot resolve, `NotPrincipal`, `NotAction`) or a `Deny` statement could deny
+those actions, and reports instead of fixing when the policy names no IAM principal at all
+(KMS then refuses to create the key itself) and `BypassPolicyLockoutSafetyCheck` is not true.
+
+CloudWatch alarms, EventBridge rules and SNS subscriptions that deliver to an encrypted topic or
+queue deploy without a statement (their messages are dropped at run time): that is KMS002's,
+which is opt-in.
 
 ## Why it breaks deploys
-A service can only use a customer managed key that its key policy lets it use, and CloudWatch
-Logs and CloudTrail check this when the log group or trail is created. The stack then fails
-with "The specified KMS key does not exist or is not allowed to be used" (log group) or
-`InsufficientEncryptionPolicyException` (trail). S3 sends a test message when a bucket
-notification is created, so a notification to an encrypted topic or queue fails with "Unable to
-validate the following destination configurations"; CloudWatch alarms and EventBridge rules
-deploy, but their messages to the encrypted topic or queue are dropped.
+CloudWatch Logs, CloudTrail, S3 notifications and Secrets Manager use a customer managed key
+when the log group, trail, notification or secret is created, and fail the deploy when the key
+policy does not let them. The log group fails with "The specified KMS key does not exist or is
+not allowed to be used", the trail with `InsufficientEncryptionPolicyException`, a bucket
+notification to an encrypted topic or queue (S3 sends a test message when it is created) with
+"Unable to validate the following destination configurations", and a secret whose key lets no
+caller generate and decrypt data keys with an `AccessDeniedException` from KMS.
 
 ## Example
 ```yaml
@@ -172,244 +151,105 @@ Use instead (the statement appended to `LogKey`'s policy):
 ```
 
 ## Fix safety
-Safe: the author already asked for the resource to be encrypted with this key; the statement
-grants the service only the key operations that encryption needs, and the documented
-confused-deputy conditions limit it to this account (and Region) where the service supports
-them. The SNS, SQS and S3 documentation give the publishing service's statement without a
-condition, so it is added as documented: a source condition that the service does not send to
-KMS would silently drop its messages. Secrets Manager uses the key on behalf of the caller (whose permission still comes
-from the key's other statements or IAM); its statement is limited by `kms:ViaService` and
-`kms:CallerAccount` as in the AWS managed `aws/secretsmanager` key policy.
+Safe for the service statements: the template cannot deploy without them, the author already
+asked for the resource to be encrypted with this key, and the statement grants the service only
+the key operations that encryption needs, limited by the documented confused-deputy conditions
+to this account (and Region) where the service supports them. The SNS, SQS and S3 documentation
+give S3's statement without a condition, so it is added as documented: a source condition that
+the service does not send to KMS would make the notification fail.
+
+Unsafe for the Secrets Manager statement: the key policy named who may use the key and named
+nobody who could create the secret; the statement lets every principal of this account that IAM
+allows to read or write the secrets use the key through Secrets Manager (as the AWS managed key
+does). Review who should read the secrets; `--safe-only` leaves it out.
 
 ## References
 - CloudWatch Logs: "Encrypt log data in CloudWatch Logs using AWS KMS"
+  https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
 - CloudTrail: "Configure AWS KMS key policies for CloudTrail"
-- Secrets Manager: "Secret encryption and decryption in AWS Secrets Manager"
-- SNS / SQS: "Key management" ("Enable compatibility between event sources from AWS services
-  and encrypted topics", "Configure KMS permissions for AWS services")
+  https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
+- Amazon S3: "Walkthrough: Configuring a bucket for notifications (SNS topic or SQS queue)"
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/ways-to-add-notification-config-to-bucket.html
+  and SNS "Key management" ("Enable compatibility between event sources from AWS services and
+  encrypted topics") https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+- Secrets Manager: "Secret encryption and decryption in AWS Secrets Manager" ("Permissions for
+  the KMS key": it acts on behalf of the caller; the `aws/secretsmanager` key policy)
+  https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+- KMS: "Default key policy" (the statement for the account enables IAM policies; the key policy
+  lockout safety check) https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
 """
 
     def run(self, template: Template):
-        keys = {name for name, _, _ in template.resources_of_type("AWS::KMS::Key")}
-        if not keys:
-            return
-        aliases = {name: props for name, _, props in template.resources_of_type("AWS::KMS::Alias")}
-        needed: dict[str, dict[Grant, list[str]]] = {}  # key -> grant -> resources needing it
+        yield from super().run(template)
+        yield from self._secrets(template)
 
-        def need(key: str, grant: Grant, user: str) -> None:
-            users = needed.setdefault(key, {}).setdefault(grant, [])
-            if user not in users:
-                users.append(user)
-
-        for rtype, (prop, grant) in ENCRYPTED.items():
-            for name, _, props in template.resources_of_type(rtype):
-                for key in _keys(props.get(prop), keys, aliases):
-                    if grant:
-                        need(key, grant, name)
-                    for publisher, service_grant in _publishers(template, name, rtype):
-                        need(key, service_grant, publisher)
-
-        for key in sorted(needed, key=list(template.resources).index):
-            yield from self._fix_key(template, key, needed[key])
-
-    def _fix_key(self, template: Template, key: str, grants: dict[Grant, list[str]]):
-        props = template.resources[key].get("Properties")
-        policy = props.get("KeyPolicy") if isinstance(props, dict) else None
-        found = {g: _names(template, policy, g) for g in grants}
-        unsure = {g: users for g, users in grants.items() if found[g] is None}
-        missing = {g: users for g, users in grants.items() if found[g] is False}
-        path = ("Resources", key, "Properties", "KeyPolicy")
-        if unsure:
-            parts = [f"`{g.shown}` (for {', '.join(users)})" for g, users in unsure.items()]
-            yield Report(f"KMS key {key}: a Principal.Service of its KeyPolicy depends on a parameter or mapping that cannot "
-                         f"be resolved; make sure it lets {_and(parts)} use the key", path)
-        if not missing:
-            return
-        wanted = _and([f"`{g.shown}` (for {', '.join(users)})" for g, users in missing.items()])
-        statements = policy.get("Statement") if isinstance(policy, dict) else None
-        if not isinstance(statements, list):
-            why = "has no KeyPolicy" if policy is None else "has no literal KeyPolicy with a Statement list"
-            yield Report(f"KMS key {key} {why}; it must let {wanted} use the key", path[:2] if policy is None else path)
-            return
-        sids = {s.get("Sid") for s in statements if isinstance(s, dict)}
-        edits = []
-        for grant in missing:
-            sid, n = grant.sid, 2
-            while sid in sids:
-                sid, n = f"{grant.sid}{n}", n + 1
-            sids.add(sid)
-            edits.append(Append(path + ("Statement",), grant.statement(sid)))
-        yield Fix(f"KMS key {key}: allow {wanted} to use the key", edits, path)
+    def _secrets(self, template: Template):
+        keys, aliases = template_keys(template)
+        users: dict[str, list[str]] = {}
+        for name, key in encrypted_with(template, SECRET, keys, aliases):
+            if name not in users.setdefault(key, []):
+                users[key].append(name)
+        for key in sorted(users, key=list(template.resources).index):
+            policy = key_policy(template, key)
+            statements = policy.get("Statement") if isinstance(policy, dict) else None
+            if not isinstance(statements, list):
+                continue  # no KeyPolicy: the default one enables IAM policies; a non-literal one: nobody can tell
+            access = _iam_access(template, statements)
+            if access is None:
+                continue
+            named, allowed = access
+            if set(SECRETS_MANAGER_ACTIONS) <= allowed:
+                continue
+            secrets, path = ", ".join(users[key]), policy_path(key)
+            props = template.resources[key]["Properties"]
+            if not named and props.get("BypassPolicyLockoutSafetyCheck") not in (True, "true"):
+                yield Report(f"KMS key {key}: its KeyPolicy names no IAM principal, so KMS refuses to create the key "
+                             f"(the key policy lockout safety check) and no caller could use it for {secrets}; "
+                             "add a statement for the account or the roles that administer and use the key", path)
+                continue
+            sid = new_sid("AllowSecretsManager", statement_ids(statements))
+            yield Fix(f"KMS key {key}: allow callers of this account to use the key through Secrets Manager (for {secrets})",
+                      [Append(path + ("Statement",), secrets_manager_statement(sid))], path, safety=Safety.UNSAFE)
 
 
-def _and(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+def _iam_access(template: Template, statements: list) -> tuple[bool, set[str]] | None:
+    """Whether some ``Allow`` statement names an IAM principal, and which of the actions
+    Secrets Manager needs such statements may allow (conditions are not read: any may hold).
+    None when a statement cannot be read, or a ``Deny`` may deny one of those actions."""
+    named, allowed = False, set()
 
-
-def _keys(value: Any, keys: set[str], aliases: dict[str, dict], via_alias: bool = True) -> list[str]:
-    """The template's KMS keys that a key property names, directly or through an alias."""
-    if isinstance(value, dict) and isinstance(value.get("Fn::If"), list) and len(value["Fn::If"]) == 3:
-        return [k for branch in value["Fn::If"][1:] for k in _keys(branch, keys, aliases, via_alias)]
-    target = ref_target(value)
-    if target in keys:
-        return [target]
-    if not via_alias:
-        return []
-    if target in aliases:
-        return _keys(aliases[target].get("TargetKeyId"), keys, aliases, via_alias=False)
-    name = _alias_name(value)
-    if name is None:
-        return []
-    return [k for props in aliases.values() if _alias_name(props.get("AliasName")) == name
-            for k in _keys(props.get("TargetKeyId"), keys, aliases, via_alias=False)]
-
-
-def _alias_name(value: Any) -> str | None:
-    """`alias/...` from a literal or Fn::Sub alias name or alias ARN, else None."""
-    if isinstance(value, dict) and len(value) == 1 and "Fn::Sub" in value:
-        value = value["Fn::Sub"]
-    if not isinstance(value, str):
-        return None
-    start = value.find("alias/")
-    return value[start:] if start == 0 or (start > 0 and value[start - 1] == ":") else None
-
-
-def _publishers(template: Template, target: str, target_type: str):
-    """(publisher resource, grant) for each AWS service in the template sending to ``target``."""
-    for r in template.references_to(target, ("Ref", "GetAtt", "Sub")):
-        if r.section != "Resources" or r.path[2:3] != ("Properties",):
-            continue
-        rtype = template.resource_type(r.owner)
-        where = r.path[3:]
-        for ptype, pattern, ttype, grant in PUBLISHERS:
-            if ptype == rtype and ttype == target_type and _matches(where, pattern):
-                yield r.owner, grant
-
-
-def _matches(path: tuple, pattern: tuple) -> bool:
-    if len(path) < len(pattern):
-        return False
-    return all(p == q or (q == "*" and isinstance(p, int)) for p, q in zip(path, pattern))
-
-
-MAX_VALUES = 256  # above this many possible strings for one value, give up (unsure)
-
-
-def _names(template: Template, policy: Any, grant: Grant) -> bool | None:
-    """True when ``policy`` already has a statement for the grant's service, False when it
-    certainly has none, None when a principal it names cannot be resolved (a parameter without
-    allowed values, an unknown mapping): then nobody can tell."""
-    pattern = re.compile(rf"{re.escape(grant.service)}\.")
-    unsure = False
-
-    def walk(node: Any) -> bool:
-        nonlocal unsure
-        if isinstance(node, list):
-            return any([walk(item) for item in node])
-        if not isinstance(node, dict):
+    def visit(st: Any) -> bool:  # False: cannot tell
+        nonlocal named
+        if isinstance(st, dict) and len(st) == 1 and "Fn::If" in st:
+            branches = st["Fn::If"]
+            return isinstance(branches, list) and len(branches) == 3 and all(visit(b) for b in branches[1:])
+        if st == {"Ref": "AWS::NoValue"}:
+            return True
+        if not isinstance(st, dict) or "NotPrincipal" in st or "NotAction" in st:
             return False
-        found = False
-        for k, v in node.items():
-            if k == "Service" or (grant.via_service_counts and k == "kms:ViaService"):
-                values, complete = _possible(template, v)
-                found = found or any(pattern.match(s) for s in values)
-                unsure = unsure or not complete
-            else:
-                found = walk(v) or found
-        return found
+        actions, complete = possible(template, st.get("Action"))
+        if not complete:
+            return False
+        covered = {need for need in SECRETS_MANAGER_ACTIONS if any(_action_matches(a, need) for a in actions)}
+        effect = st.get("Effect")
+        if effect == "Deny":
+            return not covered
+        if effect != "Allow":
+            return False
+        principal = st.get("Principal")
+        if principal == "*" or (isinstance(principal, dict) and "AWS" in principal):
+            named = True
+            allowed.update(covered)
+            return True
+        # Only service (or federated) principals: not a caller creating a secret.
+        return isinstance(principal, dict) and bool(principal) and set(principal) <= {"Service", "Federated"}
 
-    if walk(policy):
-        return True
-    return None if unsure else False
-
-
-def _possible(template: Template, node: Any, depth: int = 0) -> tuple[set[str], bool]:
-    """The strings a principal value can be, and whether that set is complete. ``Fn::If``
-    contributes both branches, ``Fn::FindInMap`` the mapping's values (every top-level key when
-    the key is ``!Ref AWS::Region`` or another pseudo parameter), a parameter its AllowedValues
-    (or, incompletely, its Default); pseudo parameters read as ``${AWS::Region}`` text."""
-    if depth > 20:
-        return set(), False
-    if isinstance(node, str):
-        return {node}, True
-    if isinstance(node, list):
-        out, complete = set(), True
-        for item in node:
-            values, ok = _possible(template, item, depth + 1)
-            out |= values
-            complete = complete and ok
-        return out, complete
-    if not isinstance(node, dict) or len(node) != 1:
-        return set(), False
-    (fn, arg), = node.items()
-    if fn == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
-        return _possible(template, arg[1:], depth + 1)
-    if fn == "Ref" and isinstance(arg, str):
-        return _ref_values(template, arg)
-    if fn == "Fn::Sub":
-        text = arg[0] if isinstance(arg, list) and arg else arg
-        if not isinstance(text, str):
-            return set(), False
-        return {text}, not re.match(r"\$\{(?!AWS::)", text)  # a leading ${Param} hides the service
-    if fn == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str) and isinstance(arg[1], list):
-        combos, complete = [()], True
-        for part in arg[1]:
-            values, ok = _possible(template, part, depth + 1)
-            complete = complete and ok
-            if values or not ok:  # an AWS::NoValue element drops out of the list
-                combos = [c + (v,) for c in combos for v in sorted(values)]
-            if len(combos) > MAX_VALUES:
-                return set(), False
-        return {arg[0].join(c) for c in combos}, complete
-    if fn == "Fn::FindInMap" and isinstance(arg, list) and len(arg) in (3, 4):
-        return _map_values(template, arg, depth)
-    return set(), False
+    if not all(visit(st) for st in statements):
+        return None
+    return named, allowed
 
 
-def _ref_values(template: Template, name: str) -> tuple[set[str], bool]:
-    if name == "AWS::NoValue":
-        return set(), True
-    if name.startswith("AWS::"):
-        return {"${" + name + "}"}, True
-    param = template.parameters.get(name)
-    if not isinstance(param, dict):
-        return set(), False
-    allowed = param.get("AllowedValues")
-    if isinstance(allowed, list) and allowed and all(isinstance(v, str) for v in allowed):
-        return set(allowed), True
-    default = param.get("Default")
-    return ({default} if isinstance(default, str) else set()), False
-
-
-def _map_values(template: Template, arg: list, depth: int) -> tuple[set[str], bool]:
-    mapping = template.section("Mappings").get(arg[0]) if isinstance(arg[0], str) else None
-    if not isinstance(mapping, dict):
-        return set(), False
-    out, complete = set(), True
-    for top in _map_keys(template, arg[1], mapping):
-        entry = mapping.get(top)
-        if not isinstance(entry, dict):
-            continue
-        for second in _map_keys(template, arg[2], entry):
-            values, ok = _possible(template, entry.get(second), depth + 1)
-            out |= values
-            complete = complete and ok
-    if len(arg) == 4:  # AWS::LanguageExtensions: [map, key, key, {DefaultValue: ...}]
-        default = arg[3].get("DefaultValue") if isinstance(arg[3], dict) else None
-        values, ok = _possible(template, default, depth + 1)
-        out |= values
-        complete = complete and ok
-    return out, complete
-
-
-def _map_keys(template: Template, key: Any, level: dict) -> list[str]:
-    """The keys of one mapping level that ``key`` can select: a literal, a parameter's allowed
-    values, or every key for a pseudo parameter or anything else (a missing key fails the deploy,
-    so the value is one of the level's)."""
-    if isinstance(key, str):
-        return [key] if key in level else []
-    if isinstance(key, dict) and isinstance(key.get("Ref"), str) and not key["Ref"].startswith("AWS::"):
-        values, complete = _ref_values(template, key["Ref"])
-        if complete:
-            return [k for k in level if k in values]
-    return list(level)
+def _action_matches(pattern: str, action: str) -> bool:
+    """An IAM action pattern (``*`` and ``?`` wildcards, any case) matching ``action``."""
+    regex = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.fullmatch(regex, action, re.IGNORECASE) is not None
