@@ -80,8 +80,8 @@ The table records the commit it was made from: refresh it with
 
 ## Why it breaks deploys
 IAM refuses to attach an AWS managed policy that does not exist or is deprecated, so the role
-fails to create and the stack rolls back ("Policy arn:aws:iam::aws:policy/ConfigRole does not
-exist or is not attachable"). Managed policy names are case-sensitive, and each lives under
+fails to create and the stack rolls back. IAM says "Policy arn:aws:iam::aws:policy/ConfigRole
+does not exist or is not attachable". Managed policy names are case-sensitive, and each lives under
 one path (`/`, `service-role/`, `job-function/`…).
 
 ## Example

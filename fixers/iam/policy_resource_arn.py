@@ -113,9 +113,9 @@ ARNs are listed, so each action applies to the resource it acts on.
 - https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-arn-format.html
 - https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
 - https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-ref.html
-- cfn-lint W3031/E3031 (resource ARN patterns); the table of `Ref` values is generated from
-  cfn-lint's bundled resource schemas and IAM service reference:
-  `python scripts/gen_policy_resources.py`
+- cfn-lint E3510 flags a literal `Resource` that is no ARN (not a `Ref` or `${X}` of a name).
+  The table of `Ref` values is generated from cfn-lint's bundled resource schemas and IAM
+  service reference: `python scripts/gen_policy_resources.py`
 """
 
     def run(self, template: Template):

@@ -18,6 +18,7 @@ PSEUDO_LENGTH = {"AWS::AccountId": 12, "AWS::Region": 9, "AWS::Partition": 3, "A
 LOWER_PSEUDO = ("AWS::AccountId", "AWS::Region", "AWS::Partition", "AWS::URLSuffix")
 _TOKEN = re.compile(r"\$\{([^}]*)\}")
 _BAD = re.compile(r"[A-Z_]")
+_VALID = re.compile(r"[a-z0-9.-]")
 _MAPPING_KEY = re.compile(r"[A-Za-z0-9.-]+")
 _RANGE = re.compile(r"\[(\^?)((?:\\.|[^\]\\])*)\]")
 # Words that mark a parameter as telling deployments apart (what a stack name did in a name).
@@ -158,9 +159,9 @@ name it cannot read are reported, not changed.
 
 ## Why it breaks deploys
 S3 accepts only bucket names of 3 to 63 lower-case letters, digits, `.` and `-`, so a bucket
-with any other name fails to create and the stack rolls back ("Bucket name should not contain
-uppercase characters", "Bucket name should not contain '_'"). A stack name may hold capitals
-(`MyAppStack`), so `${AWS::StackName}` in a bucket name fails whenever it does.
+with any other name fails to create and the stack rolls back. S3 says "Bucket name should not
+contain uppercase characters" or "Bucket name should not contain '_'". A stack name may hold
+capitals (`MyAppStack`), so `${AWS::StackName}` in a bucket name fails whenever it does.
 
 ## Example
 ```yaml
@@ -193,6 +194,11 @@ template (application settings, other stacks, scripts, bucket policies elsewhere
 new name, or read it from the stack (`!Ref` the bucket in an output). A lowered parameter
 default also changes every other use of that parameter (tags, other names).
 
+It is on by default because such a name cannot deploy in any account: a literal part is the same
+everywhere, and a parameter default is what the template deploys with when nobody overrides it
+(an unattended deploy, a pipeline, the console's defaults). A parameter with `AllowedValues`
+keeps every value, and values that were already lower case give the same name as before.
+
 A `${AWS::StackName}` name deploys whenever the stack's name is lower case and short enough, as
 it is for many stacks (AWS's own sample templates use it), so it is not a name that "cannot
 deploy": rewriting it would rename, and so replace, buckets of stacks that work today. It is
@@ -211,7 +217,8 @@ is not yet deployed with that bucket name (a new name replaces the bucket of a r
 - https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3-bucket.html#cfn-s3-bucket-bucketname
 - https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-name.html
 - https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cfn-using-console-create-stack-parameters.html (stack names)
-- cfn-lint E3031 (a literal name that does not match the bucket name pattern)
+- cfn-lint E3031 and E1161 (a literal name S3 rejects), W1031 (a name S3 rejects once its
+  parameters take their defaults)
 """
 
     def run(self, template: Template):
@@ -225,6 +232,11 @@ is not yet deployed with that bucket name (a new name replaces the bucket of a r
         name = Name()
         name.min_length = _read(value, template, name)
         literal_bad = any(_BAD.search(_strip_tokens(t)) for t in name.literals)
+        others = sorted({c for t in name.literals for c in _fix_text(_strip_tokens(t)) if not _VALID.fullmatch(c)})
+        if others:
+            yield Report(f"{bucket}: BucketName `{fmt(value)}` holds {', '.join(repr(c) for c in others)}, which S3 "
+                         "rejects in bucket names; use lower-case letters, digits, `.` and `-`", path)
+            return
         params = [r for r in dict.fromkeys(name.refs) if r in template.parameters]
         bad_params = [p for p in params if _bad_parameter(template.parameters[p])]
         stack = STACK_NAME in name.refs
@@ -253,9 +265,9 @@ is not yet deployed with that bucket name (a new name replaces the bucket of a r
             return
         plan = Plan()
         for p in bad_params:
-            problem = self._parameter(template, p, plan)
-            if problem:
-                yield Report(f"{bucket}: BucketName `{fmt(value)}` takes parameter {p}, {problem}", path)
+            trouble = self._parameter(template, p, plan)
+            if trouble:
+                yield Report(f"{bucket}: BucketName `{fmt(value)}` takes parameter {p}, {trouble}", path)
                 return
         if fix_stack:
             plan.stack_name = _stack_replacement(template, name)
@@ -273,7 +285,7 @@ is not yet deployed with that bucket name (a new name replaces the bucket of a r
                 return
         followed = []
         new_text = _new_text(new, plan)
-        for use_path, use_text, kind in uses or ():
+        for use_path, use_text, kind in (uses or ()) if new_text != text else ():
             if new_text is None:
                 yield Report(f"{bucket}: BucketName `{fmt(value)}` is also built at {_dotted(use_path)}, which cannot follow "
                              "a new name; fix both by hand", path)
@@ -284,7 +296,7 @@ is not yet deployed with that bucket name (a new name replaces the bucket of a r
                              "follow a new name; fix both by hand", path)
                 return
             edits.append(edit)
-            followed.append(".".join(str(p) for p in use_path[1:4:2]) if use_path[0] == "Resources" else f"output {use_path[1]}")
+            followed.append(_place(use_path))
         if not edits:
             return
         if new != value:
@@ -353,7 +365,9 @@ def _why(literal_bad: bool, too_long: bool, stack: bool) -> str:
 
 
 def _bad_parameter(param: Any) -> bool:
-    if not isinstance(param, dict):
+    """A String parameter whose default or an allowed value S3 would reject in a name (not an
+    ``AWS::SSM::Parameter::Value<String>``, whose default is the name of an SSM parameter)."""
+    if not isinstance(param, dict) or param.get("Type", "String") != "String":
         return False
     values = [param.get("Default")] + list(param.get("AllowedValues") or [] if isinstance(param.get("AllowedValues"), list) else [])
     return any(isinstance(v, str) and _BAD.search(v) for v in values)
@@ -367,14 +381,17 @@ def _delete(template: Template, bucket: str):
 
 
 def _uses(template: Template, text: str, names: dict) -> list[tuple[tuple, str, str]]:
-    """(path, string, kind) of each string of Resources and Outputs that builds the name
-    ``text`` — kind "sub" for Fn::Sub templates, "plain" for literal strings — other than the
-    BucketNames themselves."""
+    """(path, string, kind) of each string of Resources, Outputs, Mappings and parameter defaults
+    that builds the name ``text`` — kind "sub" for Fn::Sub templates, "plain" for literal
+    strings, "join" for Fn::Join — other than the BucketNames themselves."""
     literal = "${" not in text
     pattern = re.compile(r"(?<![A-Za-z0-9_.-])" + re.escape(text) + r"(?![A-Za-z0-9_-])", re.IGNORECASE)
     found = []
-    for section in ("Resources", "Outputs"):
-        for path, s, kind in _strings((section,), template.section(section)):
+    sources = [(("Parameters", p, key), param[key]) for p, param in template.parameters.items()
+               if isinstance(param, dict) for key in ("Default", "AllowedValues") if key in param]
+    sources += [((section,), template.section(section)) for section in ("Mappings", "Resources", "Outputs")]
+    for base, node in sources:
+        for path, s, kind in _strings(base, node):
             if path[:1] == ("Resources",) and len(path) >= 4 and path[2:4] == ("Properties", "BucketName") and path[1] in names:
                 continue
             if (kind != "plain" or literal) and pattern.search(s):
@@ -571,6 +588,13 @@ def _variable_name(template: Template, param: str) -> str:
 def _in_find_in_map(template: Template, name: str) -> bool:
     """True when ``!Ref name`` is a key of an Fn::FindInMap anywhere in the template."""
     return any("Fn::FindInMap" in r.path for r in template.references_to(name, ("Ref",)))
+
+
+def _place(path: tuple) -> str:
+    """Where a use of the name is, for the message: ``Role.Policies``, ``output Url``…"""
+    if path[0] == "Resources":
+        return ".".join(str(p) for p in path[1:4:2])
+    return {"Outputs": "output", "Parameters": "parameter", "Mappings": "mapping"}[path[0]] + f" {path[1]}"
 
 
 def _dotted(path: tuple) -> str:
