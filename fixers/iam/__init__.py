@@ -1,0 +1,1 @@
+"""Fixers for AWS IAM (AWS::IAM::*) and the policies other resources embed."""
