@@ -138,7 +138,8 @@ def _walk(node, path: tuple, found: list, selects: set) -> None:
                 elif isinstance(args[0], str) and args[0].isdigit():
                     selects.add(int(args[0]))
             return
-        if len(node) == 1 and next(iter(node)).startswith("Fn::") or list(node) == ["Ref"]:
+        first = next(iter(node), None)
+        if len(node) == 1 and isinstance(first, str) and (first.startswith("Fn::") or first == "Ref"):
             return  # other functions: not literal zones
         for key, value in node.items():
             if isinstance(key, str) and key.endswith(("AvailabilityZone", "AvailabilityZones")):

@@ -115,7 +115,11 @@ class _AmiFixer(Fixer):
 
     def run(self, template: Template):
         suppress = Suppressions(template.doc)
-        uses = [u for u in _uses(template) if not suppress.suppressed(self.code, ("Resources", u.resource))]
+        every = _uses(template)
+        uses = [u for u in every if not suppress.suppressed(self.code, ("Resources", u.resource))]
+        # A parameter that a suppressed resource also uses stays as it is.
+        kept = {u.value["Ref"] for u in every if u not in uses and isinstance(u.value, dict) and list(u.value) == ["Ref"]}
+        uses = [u for u in uses if not (isinstance(u.value, dict) and list(u.value) == ["Ref"] and u.value["Ref"] in kept)]
         plan = Plan()
         params: dict[tuple, str] = {}  # image -> parameter name
         taken: set[str] = set()

@@ -136,6 +136,9 @@ class _RuntimeFixer(Fixer):
             return Report(f"{site.label}: choose a runtime by hand: no newer {info['language']} runtime is supported "
                           f"for more than six months ({when})", site.path)
         problems = self._problems(site, target)
+        if problems == [UNCHECKED] or problems and all(p.endswith(UNCHECKED) for p in problems):
+            return Report(f"{site.label}: {when}; {target} may not run the inline code, which "
+                          f"{UNCHECKED.removeprefix('its inline code ')}: check it and set the runtime by hand", site.path)
         if problems:
             alternative = next((r for r in _creatable_newer(site.runtime, self.today) if not self._problems(site, r)), None)
             also = ""
@@ -386,13 +389,12 @@ def _code_problems(old: str, target: str, code) -> list[str]:
     """Why inline code would not run on ``target`` (empty when it would, or when there is none)."""
     if code is None:
         return []
-    if isinstance(code, dict) and list(code) == ["Fn::Sub"]:
-        code = code["Fn::Sub"][0] if isinstance(code["Fn::Sub"], list) and code["Fn::Sub"] else code["Fn::Sub"]
+    code = _code_text(code)
     runtimes = table()["runtimes"]
     lang, old_v, new_v = runtimes[old]["language"], runtimes[old]["version"], runtimes[target]["version"]
     checks_apply = lang in ("nodejs", "python3")
     if not isinstance(code, str):
-        return ["its inline code is computed (Fn::Join or another function) and could not be checked"] if checks_apply else []
+        return [UNCHECKED] if checks_apply else []
     problems = []
     if lang == "nodejs":
         node = table()["nodejs"]
@@ -410,6 +412,21 @@ def _code_problems(old: str, target: str, code) -> list[str]:
             problems.append(f"it imports {', '.join(f'`{m}`' for m in used)}, which Python {'.'.join(map(str, new_v))} "
                             "no longer has")
     return problems
+
+
+UNCHECKED = "its inline code is built by a function cfnfix cannot evaluate, so it could not be checked"
+
+
+def _code_text(code):
+    """The text of inline code: a string, an Fn::Sub string, or an Fn::Join whose parts are strings
+    (other parts, such as references, stand in as ``_``); else None."""
+    if isinstance(code, dict) and list(code) == ["Fn::Sub"]:
+        code = code["Fn::Sub"][0] if isinstance(code["Fn::Sub"], list) and code["Fn::Sub"] else code["Fn::Sub"]
+    if isinstance(code, dict) and list(code) == ["Fn::Join"]:
+        args = code["Fn::Join"]
+        if isinstance(args, list) and len(args) == 2 and isinstance(args[0], str) and isinstance(args[1], list):
+            return args[0].join(p if isinstance(p, str) else "_" for p in args[1])
+    return code if isinstance(code, str) else None
 
 
 def _creatable_newer(old: str, today: datetime.date) -> list[str]:
