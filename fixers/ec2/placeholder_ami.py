@@ -128,11 +128,26 @@ class _AmiFixer(Fixer):
         by_parameter: dict[str, list[Use]] = {}
         reports: list[Report] = []
         chosen: list[tuple[Use, str, str | None]] = []
+        told: set[str] = set()
         for use in uses:
             kind, where = self._classify(template, use.value)
             if kind is None:
                 continue
-            if kind == "mixed":
+            is_parameter = isinstance(use.value, dict) and list(use.value) == ["Ref"]
+            if is_parameter and self.wants == "placeholder":
+                # A deploy that passes a value works: only one that keeps the default fails.
+                param = use.value["Ref"]
+                if kind == "placeholder" and param not in told:
+                    told.add(param)
+                    default = template.parameters[param]["Default"]
+                    reports.append(Report(
+                        f"Parameter {param}: its default {default} is a placeholder image id, so a deploy that keeps the "
+                        "default fails; set a real default, or enable EC2004 to make the parameter resolve the latest "
+                        "Amazon Linux 2023 image from its public SSM parameter", ("Parameters", param, "Default")))
+                continue
+            if is_parameter and kind in ("placeholder", "real"):
+                pass  # EC2004 converts parameters with either default
+            elif kind == "mixed":
                 if self.wants == "placeholder":
                     reports.append(Report(
                         f"Resource {use.resource}: mapping {where} holds placeholder image ids for some regions and real ones "
@@ -146,7 +161,7 @@ class _AmiFixer(Fixer):
                 verb = "replace {} by hand" if kind != "real" else "keep {}, or replace it by hand"
                 reports.append(Report(f"Resource {use.resource}: {verb.format(self._what(kind, use.value))}: {use.problem}",
                                       use.path))
-            elif isinstance(use.value, dict) and list(use.value) == ["Ref"]:  # a parameter's Default
+            elif is_parameter:
                 by_parameter.setdefault(use.value["Ref"], []).append(use)
             else:
                 chosen.append((use, kind, where))
@@ -236,7 +251,8 @@ class _AmiFixer(Fixer):
                           f"images ({labels}); give each its own parameter", path)
         constraints = [k for k in ("AllowedValues", "AllowedPattern", "MinLength", "MaxLength") if k in body]
         if constraints:
-            return Report(f"Parameter {param}: default image id {body['Default']} {self._reason()}; it has "
+            what = "is a placeholder" if is_placeholder(body["Default"]) else "works in one region only"
+            return Report(f"Parameter {param}: default image id {body['Default']} {what}; it has "
                           f"{', '.join(constraints)}, which an SSM parameter name would not satisfy: set a real default", path)
         image = images.pop()
         _, ssm_path, label = IMAGES[image]
@@ -245,9 +261,6 @@ class _AmiFixer(Fixer):
         plan.parts.append(f"parameter {param} (default {body['Default']}, used by {', '.join(u.resource for u in users)}) → "
                           f"the SSM parameter of the {label} image (a value passed for it is now an SSM parameter name)")
         return None
-
-    def _reason(self) -> str:  # pragma: no cover - overridden
-        raise NotImplementedError
 
     def _message(self, plan: Plan) -> str:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -273,13 +286,15 @@ container instance (`ECS_CLUSTER`) gets the ECS-optimized Amazon Linux 2023 imag
 
 It looks at the `ImageId` of `AWS::EC2::Instance`, `AWS::EC2::LaunchTemplate`,
 `AWS::AutoScaling::LaunchConfiguration` and `AWS::EC2::SpotFleet` launch specifications: a
-literal, a parameter's `Default` (the parameter itself becomes the SSM parameter), or a
-`Fn::FindInMap` into a mapping whose image ids are all placeholders (the mapping is removed
-when nothing else uses it). An existing parameter with the same SSM path is reused.
+literal, or a `Fn::FindInMap` into a mapping whose image ids are all placeholders (the mapping is
+removed when nothing else uses it). An existing parameter with the same SSM path is reused.
 
-Reported, not changed: a mapping that mixes placeholders with real ids (EC2004 replaces it
-whole), user data for Windows or EKS nodes (they need those images), a parameter with
-`AllowedValues` or `AllowedPattern`, and a parameter shared by instances of both architectures.
+Reported, not changed: a parameter whose `Default` is a placeholder (a deploy that passes a value
+works; EC2004 makes it an SSM parameter), a mapping that mixes placeholders with real ids
+(EC2004 replaces it whole), user data for Windows, EKS nodes or another Linux distribution
+(`apt-get`, `zypper`…), a template that says the image is another operating system (Ubuntu,
+RHEL, Windows… in its description, mapping or parameter), and an instance type parameter that
+allows both architectures.
 
 ## Why it breaks deploys
 EC2 rejects an image id that does not exist, so the instance, launch template or Auto Scaling
@@ -322,9 +337,6 @@ pass a fixed image id as the parameter's value to pin it.
 - [AWS Graviton instance types](https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-nitro-instances.html)
 """
 
-    def _reason(self) -> str:
-        return "is a placeholder"
-
     def _message(self, plan: Plan) -> str:
         return "Replace placeholder image ids with the latest Amazon Linux 2023 image's public SSM parameter: " + "; ".join(plan.parts)
 
@@ -339,10 +351,14 @@ class AmiRegionMap(_AmiFixer):
     docs = """
 ## What it does
 The same as EC2002, for real image ids: a mapping of image ids per region (`AWSRegionArch2AMI`,
-`RegionMap`), a literal image id or a parameter defaulting to one becomes a reference to a
-parameter that resolves the latest Amazon Linux 2023 image from its public SSM parameter
-(`arm64` for Graviton instance types, ECS-optimized for ECS container instances). A mapping
-that nothing else uses is removed.
+`RegionMap`) or a literal image id becomes a reference to a parameter that resolves the latest
+Amazon Linux 2023 image from its public SSM parameter (`arm64` for Graviton instance types,
+ECS-optimized for ECS container instances); a mapping that nothing else uses is removed. A
+parameter that defaults to an image id (real or placeholder) becomes that SSM parameter itself
+(type `AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>`): whoever passes a value for it then
+passes an SSM parameter name, not an image id. The same reports as EC2002 keep other operating
+systems (by user data, cfn-init metadata or the template's own words) and parameters with
+`AllowedValues`/`AllowedPattern` as they are.
 
 ## Why it breaks deploys
 An image id exists in one region only, and old images get deprecated or deregistered: a region
@@ -393,9 +409,6 @@ third-party images (golden images, marketplace products), which Amazon Linux doe
 - [CloudFormation SSM parameter types](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-supplied-parameter-types.html#cloudformation-supplied-parameter-types-ssm)
 - [Deprecate an AMI](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ami-deprecate.html)
 """
-
-    def _reason(self) -> str:
-        return "works in one region only"
 
     def _message(self, plan: Plan) -> str:
         return "Replace hard-coded image ids with the latest Amazon Linux 2023 image's public SSM parameter: " + "; ".join(plan.parts)
