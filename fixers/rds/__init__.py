@@ -1,0 +1,1 @@
+"""Fixers for Amazon RDS and Aurora (AWS::RDS::*)."""
