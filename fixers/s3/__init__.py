@@ -1,0 +1,1 @@
+"""Fixers for Amazon S3 (AWS::S3::*)."""
