@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,12 @@ and, for a topic, the same with `"Action": "SNS:Publish"` and the topic's ARN; a
 permission has `Principal: s3.amazonaws.com`, `SourceArn` and `SourceAccount`, as in the
 `AWS::Lambda::Permission` example for S3.
 
+When the function, queue or topic itself waits for the bucket (its role's policy names
+`!GetAtt Bucket.Arn`, an environment variable holds `!Ref Bucket`), the bucket cannot wait for
+it: those references are written from the bucket's name instead (`!Ref Bucket` becomes the
+`BucketName` value, `!GetAtt Bucket.Arn` and `${Bucket.Arn}` the ARN built from it), which
+are the same values and break the loop.
+
 Destinations outside the template (an ARN, a parameter) are not checked.
 
 ## Why it breaks deploys
@@ -127,9 +134,10 @@ Safe when the bucket has a `BucketName`: the permission names exactly that bucke
 template meant. Unsafe when it has none: CloudFormation generates the name when it creates the
 bucket, after the permission must exist, so the permission can only be scoped to the account
 (`SourceAccount`) — any bucket of the account may then invoke the function or send to the queue.
-Give the bucket a `BucketName` to scope it. When the function, queue or topic already waits for
-the bucket (its role's policy names the bucket, say), no order can work and the finding is
-reported; cfn-lint reports that loop as E3004.
+Give the bucket a `BucketName` to scope it. When the function, queue or topic waits for a bucket
+that has no `BucketName`, or uses an attribute of the bucket that its name does not give
+(`DomainName`, a `DependsOn`), no order can work and the finding is reported; cfn-lint reports
+that loop as E3004.
 
 ## References
 - [Walkthrough: Configuring a bucket for notifications (SNS topic or SQS queue)](https://docs.aws.amazon.com/AmazonS3/latest/userguide/ways-to-add-notification-config-to-bucket.html)
@@ -187,6 +195,7 @@ class _Plan:
     reports: list[str] = field(default_factory=list)
     unsafe: bool = False
     taken: set = field(default_factory=set)
+    cut: set = field(default_factory=set)  # resources whose references to the bucket are rewritten
 
     def __post_init__(self):
         self.arn = _bucket_arn(self.template, self.bid, self.props.get("BucketName"))
@@ -197,10 +206,7 @@ class _Plan:
         condition = self._condition(target)
         if condition is False:
             return
-        if t.waits_for(target, self.bid):
-            self.reports.append(f"Bucket {self.bid}: {dest.kind} {target} is created after the bucket (it refers to it, "
-                                "directly or through other resources), so the bucket cannot wait for its permission; "
-                                "break that dependency first")
+        if self._reaches_bucket(target) and not self._cut_loop(dest, target):
             return
         if dest is LAMBDA:
             self._lambda(target, value, condition)
@@ -328,6 +334,80 @@ class _Plan:
         self.edits += t.drop_dependencies(pid, {self.bid})
         self.waits.append(pid)
 
+    # ----- the destination that waits for the bucket ---------------------------------------
+    def _reaches_bucket(self, start: str) -> bool:
+        """True when ``start`` waits for the bucket, not counting the references already
+        rewritten to the bucket's name."""
+        graph = self.template.dependency_graph
+        seen, todo = {start}, [start]
+        while todo:
+            rid = todo.pop()
+            for nxt in graph.get(rid, set()):
+                if nxt == self.bid and rid not in self.cut:
+                    return True
+                if nxt != self.bid and nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return False
+
+    def _cut_loop(self, dest: Destination, target: str) -> bool:
+        """Rewrite the references to the bucket that make the destination wait for it (a role's
+        policy naming the bucket, an environment variable holding its name) into values built
+        from the bucket's name. False, with a report, when that cannot be done."""
+        t = self.template
+        graph = t.dependency_graph
+        # resources the destination waits for (itself included) that refer to the bucket
+        seen, todo = {target}, [target]
+        while todo:
+            for nxt in graph.get(todo.pop(), set()):
+                if nxt != self.bid and nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        owners = sorted(x for x in seen if self.bid in graph.get(x, set()) and x not in self.cut)
+        why = (f"Bucket {self.bid}: {dest.kind} {target} is created after the bucket, since "
+               f"{', '.join(owners)} refer{'s' if len(owners) == 1 else ''} to it")
+        if self.arn is None:
+            self.reports.append(why + ", and the bucket has no BucketName to name it by instead; not changed")
+            return False
+        edits: list[Edit] = []
+        done: set[tuple] = set()
+        for r in t.references:
+            if r.target != self.bid or r.section != "Resources" or r.owner not in owners or r.path in done:
+                continue
+            new = self._by_name(r)
+            if new is None:
+                what = "DependsOn" if r.kind == "DependsOn" else f"{r.kind} {r.attribute or ''}".strip()
+                self.reports.append(why + f" ({r.owner} uses its {what}, which cannot be built from its name); not changed")
+                return False
+            done.add(r.path)
+            edits.append(SetValue(r.path, new))
+        self.cut.update(owners)
+        self.edits += edits
+        self.parts.append(f"name the bucket by its BucketName in {', '.join(owners)} instead of referring to it, "
+                          f"since that made {target} wait for the bucket")
+        return True
+
+    def _by_name(self, r: Reference) -> Any:
+        """The value of a reference to the bucket, built from its name (None when it cannot be)."""
+        name = self.props.get("BucketName")
+        if r.kind == "Ref":
+            return name
+        if r.kind == "GetAtt":
+            return self.arn if r.attribute == "Arn" else None
+        if r.kind != "Sub":
+            return None
+        text = _sub_text(name)
+        arn = self.arn.get("Fn::Sub") if isinstance(self.arn, dict) else None
+        value = _get(self.template.data, r.path)["Fn::Sub"]
+        body = value[0] if isinstance(value, list) else value
+        if text is None or not isinstance(arn, str) or not isinstance(body, str):
+            return None
+        pattern = re.compile(r"\$\{\s*" + re.escape(self.bid) + r"(\.[A-Za-z]+)?\s*\}")
+        if any(m.group(1) not in (None, ".Arn") for m in pattern.finditer(body)):
+            return None
+        body = pattern.sub(lambda m: arn if m.group(1) else text, body)
+        return sub([body, *value[1:]] if isinstance(value, list) else body)
+
     # ----- checks ----------------------------------------------------------------------------
     def _condition(self, target: str):
         """The condition a new permission takes (None for none); False, with a report, when the
@@ -380,12 +460,30 @@ class _Plan:
             self.reports.append(f"Bucket {self.bid}: {rid} refers to the bucket at {'.'.join(map(str, r.path[2:]))}, "
                                 "so it is created after it; not changed")
             return False
-        others = [x for x in self.template.dependency_graph.get(rid, set()) if x != self.bid and self.template.waits_for(x, self.bid)]
+        others = [x for x in self.template.dependency_graph.get(rid, set()) if x != self.bid and self._reaches_bucket(x)]
         if others:
             self.reports.append(f"Bucket {self.bid}: {rid} waits for {', '.join(sorted(others))}, which is created after the "
                                 "bucket; not changed")
             return False
         return True
+
+
+def _sub_text(name: Any) -> str | None:
+    """The bucket's name as text inside an Fn::Sub string."""
+    if isinstance(name, str):
+        return name.replace("${", "${!")
+    if isinstance(name, dict) and len(name) == 1:
+        if isinstance(name.get("Ref"), str):
+            return "${" + name["Ref"] + "}"
+        if isinstance(name.get("Fn::Sub"), str):
+            return name["Fn::Sub"]
+    return None
+
+
+def _get(data: Any, path: tuple) -> Any:
+    for step in path:
+        data = data[step]
+    return data
 
 
 def _is_s3(principal: Any) -> bool:
