@@ -84,7 +84,8 @@ When the function, queue or topic itself waits for the bucket (its role's policy
 `!GetAtt Bucket.Arn`, an environment variable holds `!Ref Bucket`), the bucket cannot wait for
 it: those references are written from the bucket's name instead (`!Ref Bucket` becomes the
 `BucketName` value, `!GetAtt Bucket.Arn` and `${Bucket.Arn}` the ARN built from it), which
-are the same values and break the loop.
+are the same values and break the loop. A policy `Resource` that starts with `${Bucket}` (the
+bucket's name, where IAM needs an ARN) gets the ARN.
 
 Destinations outside the template (an ARN, a parameter) are not checked.
 
@@ -405,7 +406,10 @@ class _Plan:
         pattern = re.compile(r"\$\{\s*" + re.escape(self.bid) + r"(\.[A-Za-z]+)?\s*\}")
         if any(m.group(1) not in (None, ".Arn") for m in pattern.finditer(body)):
             return None
-        body = pattern.sub(lambda m: arn if m.group(1) else text, body)
+        # A policy Resource that starts with the bucket's name means its ARN (a name there is a
+        # MalformedPolicyDocument): write the ARN.
+        in_resource = any(step in ("Resource", "NotResource") for step in r.path[-3:])
+        body = pattern.sub(lambda m: arn if m.group(1) or (in_resource and m.start() == 0) else text, body)
         return sub([body, *value[1:]] if isinstance(value, list) else body)
 
     # ----- checks ----------------------------------------------------------------------------
