@@ -106,7 +106,7 @@ into several stacks per account and region.
         kinds: dict[str, list[str]] = {}
         labels: dict[str, str] = {}
         for rid, res in template.resources.items():
-            if not isinstance(res, dict) or res.get("Type") not in SINGLETONS or "Condition" in res:
+            if not isinstance(res, dict) or not isinstance(res.get("Type"), str) or res["Type"] not in SINGLETONS or "Condition" in res:
                 continue
             thing, label = SINGLETONS[res["Type"]]
             kinds.setdefault(thing, []).append(rid)
