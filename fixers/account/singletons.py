@@ -137,12 +137,14 @@ into several stacks per account and region.
                         raise _Skip(f"{r.owner}, which configures {target}, has a condition of its own")
                     conditional.append(r.owner)
                     todo.append(r.owner)
-        edits: list[Edit] = [
+        # New sections are spliced last, after the edits of the entries before them.
+        sections: list[Edit] = [
             template.add_parameter(param, {
                 "Type": "String", "AllowedValues": ["true", "false"], "Default": "false",
                 "Description": f"Create the {label} in this region (false where the account already has one)"}),
             template.add_entry("Conditions", cond, {"Fn::Equals": [ref(param), "true"]}),
         ]
+        edits: list[Edit] = []
         for rid in conditional:
             edits.append(Insert(("Resources", rid), "Condition", cond, after="Type"))
         gone = set(conditional)
@@ -194,7 +196,7 @@ into several stacks per account and region.
             msg += f"; {', '.join(dict.fromkeys(wrapped))} refer{'s' if len(set(wrapped)) == 1 else ''} to {them} only then"
         if outputs:
             msg += f"; output{'s' if len(outputs) > 1 else ''} {', '.join(outputs)} only then"
-        return Fix(msg, edits, ("Resources", members[0]))
+        return Fix(msg, edits + sections, ("Resources", members[0]))
 
 
 class _Skip(Exception):

@@ -108,10 +108,11 @@ parameters, and SSH keys are not how you reach the instances.
     def _edits(self, template: Template, name: str, alone: bool, taken: set[str]) -> tuple[list[Edit], str]:
         condition = _existing_condition(template, name)
         edits: list[Edit] = []
+        section: list[Edit] = []  # spliced last: a new section goes after the edits of the one before it
         if condition is None:
             condition = template.unique_id("HasKeyPair" if alone else f"Has{name}", taken)
             body = {"Fn::Not": [{"Fn::Equals": [ref(name), ""]}]}
-            edits.append(template.add_entry("Conditions", condition, body))
+            section.append(template.add_entry("Conditions", condition, body))
         wrapped: set[tuple] = set()
         for r in template.references_to(name):
             if r.section == "Conditions" or r.section == "Metadata":
@@ -148,7 +149,7 @@ parameters, and SSH keys are not how you reach the instances.
         allowed = param.get("AllowedValues")
         if isinstance(allowed, list) and "" not in allowed:
             edits.append(SetValue(path + ("AllowedValues",), ["", *allowed]))
-        return edits, condition
+        return edits + section, condition
 
 
 class _Skip(Exception):
