@@ -94,9 +94,19 @@ step 2), and
 ```
 (S3 User Guide, "Enabling Amazon S3 server access logging"), without the `aws:SourceArn`
 condition: naming the source bucket would make the policy wait for it while it waits for the
-policy. With `all_deliveries`, VPC flow logs and Network Load Balancer logs get AWS's
-`AWSLogDeliveryWrite` and `AWSLogDeliveryAclCheck` statements for `delivery.logs.amazonaws.com`
-(VPC User Guide, "Flow logs: permissions for S3").
+policy. With `all_deliveries`, VPC flow logs and Network Load Balancer logs get the statements
+that log delivery attaches itself when it may (VPC User Guide, "Amazon S3 bucket permissions for
+flow logs"):
+
+```json
+{"Sid": "AWSLogDeliveryWrite", "Effect": "Allow",
+ "Principal": {"Service": "delivery.logs.amazonaws.com"},
+ "Action": "s3:PutObject", "Resource": "arn:aws:s3:::bucket_name/optional_folder/AWSLogs/account_id/*",
+ "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}},
+{"Sid": "AWSLogDeliveryAclCheck", "Effect": "Allow",
+ "Principal": {"Service": "delivery.logs.amazonaws.com"},
+ "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::bucket_name"}
+```
 
 ## Why it breaks deploys
 Load balancers and CloudTrail fail when the bucket's policy does not let them write yet, and S3
@@ -246,14 +256,15 @@ def _consumers(template: Template) -> list[_Consumer]:
             out.append(_Consumer(rid, bucket, S3_ACCESS, logging.get("LogFilePrefix")))
     for rid, _, props in template.resources_of_type("AWS::EC2::FlowLog"):
         if props.get("LogDestinationType") == "s3":
-            bucket = ref_target(props.get("LogDestination"))
-            if bucket is None:
-                dest = props.get("LogDestination")
-                text = dest.get("Fn::Sub") if isinstance(dest, dict) else None
-                if isinstance(text, str) and text.startswith("${") and ".Arn}" in text:
-                    bucket = text[2:text.index(".Arn}")]
+            dest = props.get("LogDestination")
+            bucket, prefix = ref_target(dest), None
+            text = dest.get("Fn::Sub") if isinstance(dest, dict) and len(dest) == 1 else None
+            if bucket is None and isinstance(text, str) and text.startswith("${") and ".Arn}" in text:
+                bucket = text[2 : text.index(".Arn}")]
+                prefix = text[text.index(".Arn}") + 5 :].strip("/") or None
+                prefix = {"Fn::Sub": "*"} if prefix and "$" in prefix else prefix  # unknown: the whole bucket
             if bucket:
-                out.append(_Consumer(rid, bucket, VENDED, None))
+                out.append(_Consumer(rid, bucket, VENDED, prefix))
     return [c for c in out if template.resource_type(c.bucket) == BUCKET]
 
 
@@ -305,7 +316,7 @@ def _fix_bucket(template: Template, bid: str, consumers: list[_Consumer], drop_a
         elif c.service is S3_ACCESS:
             new += _s3_access(bid, [x.prefix for x in consumers if x.service is S3_ACCESS], sids)
         else:
-            new += _vended(bid, sids)
+            new += _vended(bid, [x.prefix for x in consumers if x.service is VENDED], sids)
         users = ", ".join(dict.fromkeys(x.rid for x in consumers if x.service is c.service))
         parts.append({ELB: f"add the statement that lets load balancer {users} write its access logs",
                       CLOUDTRAIL: f"add the statements that let trail {users} deliver its logs",
@@ -410,15 +421,13 @@ def _s3_access(bid: str, prefixes: list, sids: set) -> list[dict]:
              "Condition": {"StringEquals": {"aws:SourceAccount": ref("AWS::AccountId")}}}]
 
 
-def _vended(bid: str, sids: set) -> list[dict]:
-    account = {"aws:SourceAccount": ref("AWS::AccountId")}
+def _vended(bid: str, prefixes: list, sids: set) -> list[dict]:
     return [
         {"Sid": _sid("AWSLogDeliveryWrite", sids), "Effect": "Allow",
          "Principal": {"Service": "delivery.logs.amazonaws.com"}, "Action": "s3:PutObject",
-         "Resource": sub("${%s.Arn}/*" % bid),
-         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **account}}},
+         "Resource": _objects(bid, prefixes, "AWSLogs/${AWS::AccountId}/*"),
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}},
         {"Sid": _sid("AWSLogDeliveryAclCheck", sids), "Effect": "Allow",
          "Principal": {"Service": "delivery.logs.amazonaws.com"}, "Action": "s3:GetBucketAcl",
-         "Resource": {"Fn::GetAtt": [bid, "Arn"]}, "Condition": {"StringEquals": account}},
+         "Resource": {"Fn::GetAtt": [bid, "Arn"]}},
     ]
-
