@@ -131,6 +131,8 @@ parameters, and SSH keys are not how you reach the instances.
                 raise _Skip(f"{r.owner} uses it inside {'Fn::Sub' if r.kind == 'Sub' else r.kind}, where an empty name "
                             "may not be what it needs")
             target = _wrap_target(template, r.path)
+            if target is None and "Fn::If" in r.path:
+                raise _Skip(f"{r.owner} already chooses it under a condition (Fn::If at {'.'.join(map(str, r.path[2:]))})")
             if target is None:
                 raise _Skip(f"{r.owner} uses it at {'.'.join(map(str, r.path[2:]))}, which is not a key-pair name")
             if target in wrapped:
