@@ -235,7 +235,10 @@ class _Plan:
             self.waits.append(name)
             self.parts.append(f"add Lambda permission {name} that lets S3 invoke {target}, and make the bucket wait for it")
             return
-        perm = perms[0]
+        names_bucket = [p for p in perms if t.refers_to(t.resources[p]["Properties"].get("SourceArn"), self.bid)]
+        if not names_bucket and any(t.waits_for(self.bid, p) for p in perms):
+            return  # the bucket already waits for a permission that lets S3 in
+        perm = (names_bucket or perms)[0]
         pprops = t.resources[perm]["Properties"]
         source = pprops.get("SourceArn")
         rewrite = source is not None and t.refers_to(source, self.bid)
