@@ -66,3 +66,23 @@ def test_add_dependencies_in_each_form():
     assert res["Function"]["DependsOn"] == ["Bucket", "Alone"]
     assert list(res["Function"]) == ["Type", "DependsOn", "Properties"]
     assert t.add_dependencies("Named", ["Alone"]) == []
+
+
+def test_conditions_orphaned_by_a_removed_value():
+    text = """\
+Conditions:
+  IsProd: !Equals [!Ref AWS::AccountId, "111122223333"]
+  BigProd: !And [!Condition IsProd, !Equals [!Ref AWS::Region, us-east-1]]
+  Elsewhere: !Equals [!Ref AWS::Region, eu-west-1]
+  Unused: !Equals [a, b]
+Resources:
+  F:
+    Type: AWS::Lambda::Function
+    Properties:
+      ReservedConcurrentExecutions: !If [BigProd, 10, !Ref AWS::NoValue]
+      MemorySize: !If [Elsewhere, 256, 128]
+"""
+    t = Template(Document(text, "t.yaml"))
+    removed = [("Resources", "F", "Properties", "ReservedConcurrentExecutions")]
+    assert t.conditions_orphaned_by(removed) == ["BigProd", "IsProd"]  # IsProd only served BigProd
+    assert t.conditions_orphaned_by([("Resources", "F", "Properties", "MemorySize")]) == ["Elsewhere"]

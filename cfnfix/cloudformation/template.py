@@ -289,6 +289,24 @@ class Template:
                 out.append(name)
         return out
 
+    def conditions_orphaned_by(self, removed: list[tuple]) -> list[str]:
+        """Conditions used under one of the ``removed`` paths and nowhere else (but in other such
+        conditions): left alone, they would be declared but unused (cfn-lint W8001)."""
+        def under(path: tuple) -> bool:
+            return any(tuple(path[: len(p)]) == tuple(p) for p in removed)
+
+        uses = {c: [r for r in self.references if r.kind == "Condition" and r.target == c] for c in self.conditions}
+        orphan: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for c, refs in uses.items():
+                gone = [r for r in refs if under(r.path) or (r.section == "Conditions" and r.owner in orphan)]
+                if c not in orphan and gone and len(gone) == len(refs):
+                    orphan.add(c)
+                    changed = True
+        return sorted(orphan)
+
     def _conditions_using(self, gone: set[str]) -> set[str]:
         dead: set[str] = set()
         changed = True

@@ -119,18 +119,41 @@ raised, or into accounts where other stacks already reserve most of it.
                               f"the template's reservations fit in the {available} the account can reserve", [SetValue(path, lowered)], path)
                     continue
             edits = [Delete(path)]
-            orphans = template.parameters_orphaned_by([path])
             msg = f"Function {name}: remove ReservedConcurrentExecutions {fmt(value)}"
             msg += (f" (the account can reserve {available})" if available is not None
                     else " (the account may have none left to reserve)")
-            if orphans:
-                try:
-                    edits += template.remove(*orphans, handled=edits)
-                except EditError:
-                    pass
-                else:
-                    msg += f"; parameter {', '.join(orphans)} is no longer used and is removed"
+            edits, unused = _with_unused(template, path, edits)
+            if unused:
+                msg += f"; {unused} no longer used and removed"
             yield Fix(msg, edits, path)
+
+
+def _with_unused(template: Template, path: tuple, edits: list) -> tuple[list, str]:
+    """The edits, plus the removal of the conditions and parameters only the removed value used
+    (left, they would be declared but unused: cfn-lint W8001, W2001); and what those are."""
+    conditions = template.conditions_orphaned_by([path])
+    removed = [path] + [("Conditions", c) for c in conditions]
+    params = template.parameters_orphaned_by(removed)
+    extra: list = []
+    if params:
+        try:
+            extra = template.remove(*params, handled=edits)
+        except EditError:
+            params, extra = [], []
+    gone = {e.path for e in extra if isinstance(e, Delete)}
+    left = [c for c in conditions if ("Conditions", c) not in gone and ("Conditions",) not in gone]
+    if left and set(left) | {p[1] for p in gone if p[:1] == ("Conditions",) and len(p) == 2} >= set(template.conditions):
+        extra = [e for e in extra if not (isinstance(e, Delete) and e.path[:1] == ("Conditions",))]
+        extra.append(Delete(("Conditions",)))
+    else:
+        extra += [Delete(("Conditions", c)) for c in left]
+    words = []
+    if conditions:
+        words.append(f"condition{'s' if len(conditions) > 1 else ''} {', '.join(conditions)}")
+    if params:
+        words.append(f"parameter{'s' if len(params) > 1 else ''} {', '.join(params)}")
+    verb = "are" if len(conditions) + len(params) > 1 else "is"
+    return edits + extra, (" and ".join(words) + f" {verb}") if words else ""
 
 
 def _amount(template: Template, value) -> int | None:
