@@ -349,8 +349,9 @@ def _fix_bucket(template: Template, bid: str, consumers: list[_Consumer], drop_a
                 continue
             if pid and template.waits_for(pid, c.rid):
                 continue  # the policy names the deliverer: it cannot wait for the policy
-            if template.resources[c.rid].get("Condition") and template.resources[c.rid].get("Condition") != template.resources[bid].get("Condition"):
-                continue
+            policy_condition = template.resources[bid].get("Condition") if pid is None else template.resources[pid].get("Condition")
+            if policy_condition and policy_condition != template.resources[c.rid].get("Condition"):
+                continue  # the policy may not exist when the deliverer does: no DependsOn on it (E3005)
             waiting.append(c.rid)
             try:
                 edits += template.add_dependencies(c.rid, [name])

@@ -245,7 +245,7 @@ class _Plan:
         ordered = t.waits_for(self.bid, perm)
         if ordered and not rewrite:
             return
-        if not self._free_of_bucket(perm, ("Resources", perm, "Properties", "SourceArn")):
+        if not self._free_of_bucket(perm, ("Resources", perm, "Properties", "SourceArn")) or not self._can_wait(perm):
             return
         note = ""
         if rewrite:
@@ -288,6 +288,8 @@ class _Plan:
                               "and make the bucket wait for it")
             return
         pid, pprops = policies[0]
+        if not self._can_wait(pid):
+            return
         doc = pprops.get("PolicyDocument")
         statements = doc.get("Statement") if isinstance(doc, dict) else None
         if isinstance(statements, dict):
@@ -421,10 +423,21 @@ class _Plan:
         bucket and the destination exist under different conditions."""
         mine = self.bucket.get("Condition")
         theirs = self.template.resources[target].get("Condition")
-        if mine and theirs and mine != theirs:
-            self.reports.append(f"Bucket {self.bid} (condition {mine}) notifies {target} (condition {theirs}); not changed")
+        if theirs and theirs != mine:
+            self.reports.append(f"Bucket {self.bid} notifies {target}, which exists only under condition {theirs}; "
+                                "not changed")
             return False
-        return mine or theirs
+        return mine
+
+    def _can_wait(self, rid: str) -> bool:
+        """True when the bucket may wait for ``rid``: a DependsOn on a resource that may not
+        exist when the bucket does is an error (E3005)."""
+        theirs = self.template.resources[rid].get("Condition")
+        if theirs and theirs != self.bucket.get("Condition"):
+            self.reports.append(f"Bucket {self.bid}: {rid} exists only under condition {theirs}, so the bucket "
+                                "cannot wait for it; not changed")
+            return False
+        return True
 
     def _covers(self, source_arn: Any) -> bool:
         """True when a permission's SourceArn lets this bucket in (or may: when it cannot tell)."""
