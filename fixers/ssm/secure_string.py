@@ -140,7 +140,7 @@ def _to_string(template: Template, pid: str, props: dict, uses, readers: list[st
     for path, new in _rewrite_uses(uses, _name_text(props.get("Name")), pid, secret=False):
         edits.append(SetValue(path, new))
         owner = path[1]
-        if owner not in waiting and not template.waits_for(owner, pid):
+        if path[0] == "Resources" and owner not in waiting and not template.waits_for(owner, pid):
             waiting.append(owner)
     for owner in waiting:
         edits += template.add_dependencies(owner, [pid])
