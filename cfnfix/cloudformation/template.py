@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from ..errors import NotATemplate
 from ..text.document import Document
-from ..text.edits import Delete, Edit, EditError, Insert, SetValue, edit_paths
+from ..text.edits import Append, Delete, Edit, EditError, Insert, SetValue, edit_paths
 from .references import Reference, collect
 
 
@@ -94,6 +94,50 @@ class Template:
 
     def references_to(self, target: str, kinds: tuple[str, ...] | None = None) -> list[Reference]:
         return [r for r in self.references if r.target == target and (kinds is None or r.kind in kinds)]
+
+    @cached_property
+    def dependency_graph(self) -> dict[str, set[str]]:
+        """Resource -> the resources it waits for directly (Ref, GetAtt, Sub, DependsOn)."""
+        graph: dict[str, set[str]] = {}
+        for r in self.references:
+            if r.section == "Resources" and r.kind != "Condition" and r.target in self.resources and r.target != r.owner:
+                graph.setdefault(r.owner, set()).add(r.target)
+        return graph
+
+    def waits_for(self, start: str, target: str, extra: dict[str, set[str]] | None = None) -> bool:
+        """True when resource ``start`` is created after ``target`` (directly or through other
+        resources), counting the ``extra`` edges (resource -> targets) about to be added."""
+        graph = self.dependency_graph
+        seen, todo = set(), [start]
+        while todo:
+            rid = todo.pop()
+            for nxt in graph.get(rid, set()) | (extra or {}).get(rid, set()):
+                if nxt == target:
+                    return True
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return False
+
+    def add_dependencies(self, resource: str, targets: list[str]) -> list[Edit]:
+        """Edits adding ``targets`` to the resource's DependsOn (created after its Type, or its
+        Condition, when missing; a single entry stays a string)."""
+        res = self.resources[resource]
+        path = ("Resources", resource)
+        dep = res.get("DependsOn")
+        targets = [t for t in dict.fromkeys(targets)
+                   if not (dep == t or (isinstance(dep, list) and t in dep))]
+        if not targets:
+            return []
+        if dep is None:
+            value = targets[0] if len(targets) == 1 else targets
+            after = "Condition" if "Condition" in res else "Type" if "Type" in res else None
+            return [Insert(path, "DependsOn", value, after=after)]
+        if isinstance(dep, str):
+            return [SetValue(path + ("DependsOn",), [dep, *targets])]
+        if isinstance(dep, list):
+            return [Append(path + ("DependsOn",), t) for t in targets]
+        raise EditError(f"{resource}: DependsOn is neither a name nor a list")
 
     def refers_to(self, value: Any, target: str) -> bool:
         """True when ``value`` (any data) mentions ``target`` through Ref, GetAtt or Sub."""
@@ -244,6 +288,24 @@ class Template:
             if uses and all(any(tuple(r.path[: len(p)]) == tuple(p) for p in removed) for r in uses):
                 out.append(name)
         return out
+
+    def conditions_orphaned_by(self, removed: list[tuple]) -> list[str]:
+        """Conditions used under one of the ``removed`` paths and nowhere else (but in other such
+        conditions): left alone, they would be declared but unused (cfn-lint W8001)."""
+        def under(path: tuple) -> bool:
+            return any(tuple(path[: len(p)]) == tuple(p) for p in removed)
+
+        uses = {c: [r for r in self.references if r.kind == "Condition" and r.target == c] for c in self.conditions}
+        orphan: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for c, refs in uses.items():
+                gone = [r for r in refs if under(r.path) or (r.section == "Conditions" and r.owner in orphan)]
+                if c not in orphan and gone and len(gone) == len(refs):
+                    orphan.add(c)
+                    changed = True
+        return sorted(orphan)
 
     def _conditions_using(self, gone: set[str]) -> set[str]:
         dead: set[str] = set()

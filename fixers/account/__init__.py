@@ -1,0 +1,1 @@
+"""Fixers for account- and region-level singletons (AWS::Config::*, AWS::GuardDuty::*, AWS::SecurityHub::*, …)."""

@@ -1,0 +1,1 @@
+"""Fixers for template parameters (the Parameters section) that block unattended deploys."""

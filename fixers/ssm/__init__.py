@@ -1,0 +1,1 @@
+"""Fixers for AWS Systems Manager (AWS::SSM::*)."""
