@@ -16,7 +16,7 @@ from ..reports.markdown import render_markdown
 from ..reports.terminal import render_text
 from ..workspace.discovery import discover, looks_like_template
 from ..workspace.session import ExitCode, Session
-from ..workspace.source import FileChanged, decode, read_source, write_atomic
+from ..workspace.source import FileChanged, decode, read_source, read_stdin, write_atomic
 
 PROGRESS_MIN_FILES = 20
 
@@ -82,7 +82,7 @@ class Run(Session):
 
     def stdin(self) -> None:
         try:
-            text = decode(sys.stdin.buffer.read(), "<stdin>")
+            text = decode(read_stdin(sys.stdin.buffer), "<stdin>")
         except TemplateError as e:
             self.error("<stdin>", e)
             return

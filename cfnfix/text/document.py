@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from functools import cached_property
 from typing import Any
 
@@ -34,6 +34,10 @@ class Document:
         if "\x00" in text:
             i = text.index("\x00")
             raise TemplateError("NUL byte in file (binary data, not a template)", *self.position(i))
+        # YAML nodes that aliases stand for (by id, with the anchor's name): one node, and one
+        # text, behind several paths, so an edit at any of those paths would change them all.
+        self.aliased: dict[int, str] = {}
+        self._anchor_spans: list[tuple[int, int, str]] = []
         if self.format == "json":
             from .json_reader import read_json
 
@@ -41,7 +45,12 @@ class Document:
         else:
             from .yaml_reader import read_yaml
 
-            self.root, self.data = read_yaml(text)
+            found: list = []
+            self.root, self.data = read_yaml(text, found)
+            for node, name in found:
+                self.aliased[id(node)] = name
+                self._anchor_spans.append((node.start, node.end, name))
+            self._anchor_spans.sort()
 
     # ----- positions -------------------------------------------------------------------------
     @cached_property
@@ -74,20 +83,66 @@ class Document:
     # ----- lookup ----------------------------------------------------------------------------
     def node_at(self, path: tuple) -> AnyNode | None:
         """The node for a data path. A short-tagged node (``!Sub [...]``) stands for the
-        mapping ``{"Fn::Sub": [...]}``: the step "Fn::Sub" stays on the same node."""
+        mapping ``{"Fn::Sub": [...]}``: the step "Fn::Sub" stays on the same node.
+
+        None also at and under a YAML anchor that aliases refer to, and at and under an alias:
+        that text stands for several paths, and no edit may change one of them through it."""
         node = self.root
         unwrapped = False
+        aliased = self.aliased
         for step in path:
             if node.tag and not unwrapped and step == SHORT_TAGS[node.tag]:
                 unwrapped = True
                 continue
             if node.tag and not unwrapped:
                 return None
+            if aliased and self._shared_step(node, step):
+                return None
             node = child(node, step)
             unwrapped = False
             if node is None:
                 return None
         return node
+
+    def _shared_step(self, node: AnyNode, step) -> bool:
+        """True when the entry ``step`` of ``node`` — its value, or its key — is aliased text."""
+        if isinstance(node, Mapping) and isinstance(step, str):
+            for k, v in node.pairs:
+                if k.value == step:
+                    return id(k) in self.aliased or id(v) in self.aliased
+            return False
+        target = child(node, step)
+        return target is not None and id(target) in self.aliased
+
+    def alias_at(self, path: tuple) -> str | None:
+        """The anchor's name when ``path`` is, or lies under, an anchored node that aliases refer
+        to, or an alias (``*name``); None otherwise."""
+        if not self.aliased:
+            return None
+        node = self.root
+        for step in path:
+            if node.tag and step == SHORT_TAGS[node.tag]:
+                continue
+            if isinstance(node, Mapping) and isinstance(step, str):
+                key = next((k for k, _ in node.pairs if k.value == step), None)
+                if key is not None and id(key) in self.aliased:
+                    return self.aliased[id(key)]
+            node = child(node, step)
+            if node is None:
+                return None
+            if id(node) in self.aliased:
+                return self.aliased[id(node)]
+        return None
+
+    def anchor_within(self, node: AnyNode) -> str | None:
+        """The name of an anchor that aliases refer to and that ``node``'s text defines (deleting
+        or replacing ``node`` would leave those aliases pointing at nothing); None otherwise."""
+        spans = self._anchor_spans
+        i = bisect_left(spans, (node.start,))
+        # nodes nest: an anchored node that starts inside ``node`` ends inside it too
+        if i < len(spans) and spans[i][0] < node.end:
+            return spans[i][2]
+        return None
 
     def is_tag_step(self, path: tuple) -> bool:
         """True when the last step of ``path`` is the function name of a short-tagged node."""
