@@ -37,6 +37,7 @@ class Document:
         # YAML nodes that aliases stand for (by id, with the anchor's name): one node, and one
         # text, behind several paths, so an edit at any of those paths would change them all.
         self.aliased: dict[int, str] = {}
+        self._indexes: dict[int, dict] = {}  # id(mapping node) -> {key: (key node, value node)}
         self._anchor_spans: list[tuple[int, int, str]] = []
         if self.format == "json":
             from .json_reader import read_json
@@ -96,23 +97,36 @@ class Document:
                 continue
             if node.tag and not unwrapped:
                 return None
-            if aliased and self._shared_step(node, step):
+            entry = self._entry(node, step)
+            if entry is None:
                 return None
-            node = child(node, step)
+            key, node = entry
             unwrapped = False
-            if node is None:
+            if aliased and (id(node) in aliased or id(key) in aliased):
                 return None
         return node
 
-    def _shared_step(self, node: AnyNode, step) -> bool:
-        """True when the entry ``step`` of ``node`` — its value, or its key — is aliased text."""
-        if isinstance(node, Mapping) and isinstance(step, str):
-            for k, v in node.pairs:
-                if k.value == step:
-                    return id(k) in self.aliased or id(v) in self.aliased
-            return False
-        target = child(node, step)
-        return target is not None and id(target) in self.aliased
+    def _entry(self, node: AnyNode, step) -> tuple[Scalar | None, AnyNode] | None:
+        """(key, value) of entry ``step`` of a mapping, (None, item) of a sequence, else None.
+        A mapping's keys are indexed on first use: looking up each of thousands of outputs
+        must not scan them all every time."""
+        if isinstance(node, Mapping):
+            if not isinstance(step, str):
+                return None
+            if len(node.pairs) <= 8:
+                for k, v in node.pairs:
+                    if k.value == step:
+                        return k, v
+                return None
+            index = self._indexes.get(id(node))
+            if index is None:
+                index = {}
+                for k, v in node.pairs:
+                    index.setdefault(k.value, (k, v))
+                self._indexes[id(node)] = index
+            return index.get(step)
+        item = child(node, step)
+        return None if item is None else (None, item)
 
     def alias_at(self, path: tuple) -> str | None:
         """The anchor's name when ``path`` is, or lies under, an anchored node that aliases refer
@@ -123,15 +137,13 @@ class Document:
         for step in path:
             if node.tag and step == SHORT_TAGS[node.tag]:
                 continue
-            if isinstance(node, Mapping) and isinstance(step, str):
-                key = next((k for k, _ in node.pairs if k.value == step), None)
-                if key is not None and id(key) in self.aliased:
-                    return self.aliased[id(key)]
-            node = child(node, step)
-            if node is None:
+            entry = self._entry(node, step)
+            if entry is None:
                 return None
-            if id(node) in self.aliased:
-                return self.aliased[id(node)]
+            key, node = entry
+            for n in (key, node):
+                if n is not None and id(n) in self.aliased:
+                    return self.aliased[id(n)]
         return None
 
     def anchor_within(self, node: AnyNode) -> str | None:
@@ -154,9 +166,9 @@ class Document:
     def key_at(self, path: tuple) -> Scalar | None:
         parent = self.node_at(path[:-1])
         if isinstance(parent, Mapping):
-            for k, _ in parent.pairs:
-                if k.value == path[-1]:
-                    return k
+            entry = self._entry(parent, path[-1])
+            if entry is not None and not (self.aliased and id(entry[0]) in self.aliased):
+                return entry[0]
         return None
 
     # ----- style -----------------------------------------------------------------------------

@@ -22,6 +22,8 @@ MAX_DEPTH = 200
 _WS = re.compile(r"[ \t\r\n]*")
 _STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"')
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+# The tokens, for other readers of JSON text (JSON001's repair scans with them).
+WHITESPACE, STRING, NUMBER = _WS, _STRING, _NUMBER
 _LITERALS = (("true", True), ("false", False), ("null", None))
 
 
