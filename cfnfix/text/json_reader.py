@@ -68,7 +68,7 @@ class _Reader:
             try:
                 value = json.loads(m.group())
             except ValueError:  # Python's limit on converting long digit strings to int
-                self.fail(f"an integer of {len(m.group()):,} digits: cfnfix reads integers of up to "
+                self.fail(f"an integer of {sum(c.isdigit() for c in m.group()):,} digits: cfnfix reads integers of up to "
                           f"{sys.get_int_max_str_digits():,} digits")
             style = ""
         else:

@@ -199,7 +199,7 @@ class _Builder:
                 try:
                     data = resolve_plain(value) if not style and ev.tag is None else value
                 except ValueError:  # Python's limit on converting long digit strings to int
-                    self.fail(sm, f"an integer of {len(value):,} digits: cfnfix reads integers of up to "
+                    self.fail(sm, f"an integer of {sum(c.isdigit() for c in value):,} digits: cfnfix reads integers of up to "
                                   f"{sys.get_int_max_str_digits():,} digits")
                 node = Scalar(start, end, sm.line + 1, sm.column + 1, tag, data, style)
                 if tag:
