@@ -95,6 +95,10 @@ def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only,
     if pr and (write or diff_only):
         click.echo("cfnfix: --pr commits the fixes on a branch; it takes neither --write nor --diff", err=True)
         sys.exit(EXIT_BAD_INPUT)
+    if pr:  # settings come from the base branch's configuration, not from this checkout's
+        from ..bot.pull_request import cli_entry
+
+        sys.exit(cli_entry(paths, select, extend_select, ignore, safe_only, verify, config_path, bot))
     from ..workspace import config as config_mod
 
     try:
@@ -120,7 +124,7 @@ def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only,
     if sel and not fixers and not any(s == "" for s in sel):
         click.echo(f"cfnfix: --select {','.join(sel)} matches no fixer (see --list-fixers)", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    if not paths and not pr:
+    if not paths:
         click.echo(main.get_usage(click.get_current_context()), err=True)
         click.echo("cfnfix: give a template, a directory, or - for stdin", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -132,11 +136,6 @@ def main(paths, write, diff_only, fmt, select, extend_select, ignore, safe_only,
         except ImportError:
             click.echo("cfnfix: --verify needs cfn-lint (pip install cfn-lint)", err=True)
             sys.exit(EXIT_BAD_INPUT)
-    if pr:
-        from ..bot.pull_request import BotOptions, run_bot
-
-        options = BotOptions(paths=list(paths), **{k: v for k, v in bot.items() if v is not None})
-        sys.exit(run_bot(fixers, settings["safe_only"], options, verify=verify))
     run = Run(fixers, settings["safe_only"], write, diff_only, fmt, quiet, verify, skip_non_templates)
     sys.exit(run.main(list(paths)))
 
