@@ -231,11 +231,12 @@ class Bot:
             with _signals_held():
                 self._clean_up(worktree, tmp, (self.tmp_base, self.tmp_branch))
 
-    def _clean_up(self, worktree: Path, tmp: Path, refs) -> None:
+    def _clean_up(self, worktree: Path, tmp: Path | None, refs) -> None:
         git = self.git
         git("worktree", "unlock", str(worktree), check=False)
         git("worktree", "remove", "--force", str(worktree), check=False)
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
         git("worktree", "prune", check=False)
         for ref in refs:
             git("update-ref", "-d", ref, check=False)
@@ -251,7 +252,7 @@ class Bot:
             if not m or m.group(2) != self.host or _alive(int(m.group(1))):
                 continue
             path = Path(fields.get("worktree", ""))
-            self._clean_up(path, path.parent if path.parent.name.startswith(TMP_PREFIX) else path, ())
+            self._clean_up(path, path.parent if path.parent.name.startswith(TMP_PREFIX) else None, ())
             self.say(f"removed the temporary worktree a killed run left: {path}")
         refs = git("for-each-ref", "--format=%(refname)", TMP_NAMESPACE, check=False).split()
         for ref in refs:
