@@ -539,3 +539,29 @@ def test_stale_temporary_files_of_killed_runs_are_removed(tmp_path):
     os.utime(other, (then, then))
     assert cli("--write", p).exit_code == 0
     assert sorted(x.name for x in tmp_path.iterdir()) == sorted([p.name, fresh.name, other.name])
+
+
+def test_each_fix_is_explained_from_what_it_touches_not_from_the_whole_template(monkeypatch):
+    # each fix's explanation used to deepdiff the whole template: a template with a fix in each
+    # of a few hundred outputs took minutes. Count what deepdiff is given instead of timing it.
+    import json
+
+    import deepdiff
+
+    from cfnfix.reports.explanation import details
+
+    text = "Resources:\n  T:\n    Type: AWS::SNS::Topic\nOutputs:\n" + "".join(
+        f"  O{i}:\n    Value: !Ref T\n    Export: {{}}\n" for i in range(60))
+    result = cfnfix.fix_text(text, select=["OUT001"])
+    sizes = []
+    real = deepdiff.DeepDiff
+
+    def measuring(t1, t2, **kw):
+        sizes.append(len(json.dumps(t1, default=str)))
+        return real(t1, t2, **kw)
+
+    monkeypatch.setattr(deepdiff, "DeepDiff", measuring)
+    found = details(result)
+    assert len(sizes) == len(result.changes) == 60
+    assert max(sizes) < 200, max(sizes)  # one output's Export, not the 60 outputs (3,000 bytes)
+    assert all(d[0].path[:2] == ("Outputs", c.path[1]) for c, d in zip(result.changes, (found[id(c)] for c in result.changes)))
