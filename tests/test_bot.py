@@ -5,6 +5,7 @@ pull requests), asserting on the git refs pushed and the API requests received."
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -370,3 +371,305 @@ def test_outside_a_git_checkout(tmp_path, env):
     env.chdir(tmp_path)
     r = run("--dry-run")
     assert r.exit_code == 2 and "git checkout" in r.output
+
+
+# ----- issue 15: a misbehaving API, redirects, foreign branches, signals, settings, refs --------
+def _serve(httpserver, env, handler):
+    env.setenv("GITHUB_API_URL", httpserver.url_for("/").rstrip("/"))
+    httpserver.expect_request(re.compile(r"^/")).respond_with_handler(handler)
+
+
+@pytest.mark.parametrize("answer, said", [
+    (lambda r: _json({}), "not a list of pull requests"),                                          # 200 with {}
+    (lambda r: _json([{"state": "open"}]), "not a list of pull requests"),                          # a PR without number
+    (lambda r: _json([]) if r.method == "GET" else _json({"html_url": "x"}, 201), "not a pull request"),  # POST without number
+    (lambda r: Response(b'[{"number": 1', status=200, content_type="application/json"), "the answer is not JSON"),
+])
+def test_a_misbehaving_api_is_a_clear_error_not_a_traceback(repo, httpserver, env, answer, said):
+    _serve(httpserver, env, answer)
+    r = run()
+    assert r.exit_code == 2, r.output
+    assert said in r.output and "Traceback" not in r.output and TOKEN not in r.output
+
+
+def _raw_api(answer: bytes) -> tuple[str, object]:
+    """A one-shot HTTP server on the loopback that sends ``answer`` as it is and hangs up."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve():
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(answer)
+        conn.close()
+        listener.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", t
+
+
+@pytest.mark.parametrize("answer", [
+    b"HTTP/1.1 two hundred OK\r\n\r\n",                                            # a bad status line
+    b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n[{\"number\": 1",          # the body cut short
+])
+def test_a_broken_http_answer_is_a_clear_error(repo, answer):
+    url, server = _raw_api(answer)
+    r = run("--api-url", url)
+    server.join(60)
+    assert r.exit_code == 2 and "cannot talk to the GitHub API" in r.output, r.output
+    assert remote_sha(repo[1], BRANCH) is None
+
+
+def test_malformed_api_urls_are_clear_errors(repo):
+    for url, said in [("https://[::1", "malformed"), ("http://127.0.0.1:99999", "malformed"), ("ftp://example.com", "https://"),
+                      ("https://user:pw@ghe.example/api/v3", "no credentials"), ("http://ghe.example/api/v3", "must use https://")]:
+        r = run("--api-url", url)
+        assert r.exit_code == 2 and said in r.output and "Traceback" not in r.output, (url, r.output)
+        assert "pw" not in r.output
+
+
+def test_the_token_never_follows_a_redirect_to_another_host(repo, httpserver, env):
+    seen = []
+
+    def handler(request):
+        seen.append((request.host, request.path, request.headers.get("Authorization")))
+        if request.path.startswith("/stolen"):
+            return _json([])
+        port = httpserver.port
+        other = "127.0.0.1" if request.host.startswith("localhost") else "localhost"  # the same server, another host name
+        return Response("", status=302, headers={"Location": f"http://{other}:{port}/stolen"})
+
+    _serve(httpserver, env, handler)
+    r = run()
+    assert r.exit_code == 2 and "another host than the API's: not followed" in r.output, r.output
+    assert [s for s in seen if s[1].startswith("/stolen")] == []
+    assert remote_sha(repo[1], BRANCH) is None
+
+
+def test_never_force_pushes_over_a_branch_cfnfix_did_not_make(repo, github):
+    clone, remote = repo
+    git(clone, "checkout", "--quiet", "-b", "feature")
+    (clone / "notes.txt").write_text("my work\n")
+    git(clone, "add", "notes.txt")
+    git(clone, "commit", "--quiet", "-m", "my work")
+    git(clone, "push", "--quiet", "origin", "feature")
+    git(clone, "checkout", "--quiet", "main")
+    theirs = remote_sha(remote, "refs/heads/feature")
+    r = run("--branch", "feature")
+    assert r.exit_code == 2 and "holds a commit cfnfix did not make" in r.output, r.output
+    assert remote_sha(remote, "refs/heads/feature") == theirs and github.writes() == []
+    # a branch cfnfix made, even by a version without the trailer, is still its own to update
+    assert run().exit_code == 0
+    fix1 = remote_sha(remote, BRANCH)
+    assert git(remote, "log", "-1", "--format=%(trailers:key=Generated-by,valueonly)", BRANCH) == "cfnfix --pr"
+    legacy = git(remote, "log", "-1", "--format=%B", BRANCH).replace("\n\nGenerated-by: cfnfix --pr", "")
+    old = git(remote, "-c", "user.name=cfnfix 0.1", "-c", "user.email=bot@example.com", "commit-tree", f"{fix1}^{{tree}}",
+              "-p", f"{fix1}^", "-m", legacy)
+    git(remote, "update-ref", f"refs/heads/{BRANCH}", old)
+    (clone / "stacks" / "queue.json").write_text(QUEUE_JSON)
+    commit_and_push(clone, "add a queue")
+    r = run()
+    assert r.exit_code == 0, r.output
+    assert remote_sha(remote, BRANCH) not in (old, fix1)
+
+
+@pytest.mark.parametrize("name, said", [("", "is empty"), ("refs/heads/fix", "is a ref"), ("origin/fix", "remote's name"),
+                                        ("@", "'@'"), ("fix@{1}", "'@'"), ("MAIN", "ignoring case"), ("-x", "leading '-'")])
+def test_branch_names_that_are_not_a_plain_new_branch_are_refused(repo, name, said):
+    r = run("--dry-run", "--branch", name)
+    assert r.exit_code == 2 and said in r.output, r.output
+
+
+_STOPPING_BOT = """
+import os, sys, time
+from cfnfix.bot import pull_request
+def stop_here(self, worktree, rels, base):
+    sys.stdout.write("paused\\n"); sys.stdout.flush()
+    time.sleep(3600)
+pull_request.Bot._fix = stop_here
+from cfnfix.cli import main
+main(["--pr", "--dry-run"])
+"""
+
+
+def _stopped_bot(clone: Path):
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", _STOPPING_BOT], cwd=clone, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    assert line == "paused\n", p.stderr.read()[-2000:]
+    assert len(git(clone, "worktree", "list").splitlines()) == 2 and git(clone, "for-each-ref", "refs/cfnfix-tmp")
+    return p
+
+
+def test_sigterm_and_sighup_clean_up_and_a_killed_run_is_cleaned_up_by_the_next(repo):
+    import signal
+
+    clone, _ = repo
+    head = git(clone, "rev-parse", "HEAD")
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        p = _stopped_bot(clone)
+        p.send_signal(sig)
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 128 + sig and "stopped by" in err, err
+        assert_checkout_untouched(clone, head)
+    p = _stopped_bot(clone)
+    p.kill()
+    p.wait()
+    left = [line.split()[0] for line in git(clone, "worktree", "list").splitlines()[1:]]
+    assert left and git(clone, "for-each-ref", "refs/cfnfix-tmp")
+    r = run("--dry-run")
+    assert r.exit_code == 0, r.output
+    assert "removed the temporary worktree a killed run left" in r.output
+    assert_checkout_untouched(clone, head)
+    assert not Path(left[0]).exists()
+
+
+def test_settings_come_from_the_base_branch_not_from_the_checkout(repo, tmp_path):
+    clone, remote = repo
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "--quiet", str(remote), str(other))
+    (other / ".cfnfix.toml").write_text('ignore = ["OUT001"]\n')
+    git(other, "add", ".cfnfix.toml")
+    git(other, "-c", "user.name=O", "-c", "user.email=o@example.com", "commit", "--quiet", "-m", "settings")
+    git(other, "push", "--quiet", "origin", "HEAD:refs/heads/main")
+    r = run("--dry-run")  # this checkout is behind: it has no .cfnfix.toml, main has
+    assert r.exit_code == 0, r.output
+    assert "settings from .cfnfix.toml on main" in r.output and "Nothing to fix on main" in r.stdout
+    (clone / ".cfnfix.toml").write_text('select = ["NOPE"]\n')  # untracked, and not what is fixed
+    r = run("--dry-run")
+    assert r.exit_code == 0 and "Nothing to fix on main" in r.stdout, r.output
+
+
+def test_a_dry_run_leaves_the_remote_tracking_refs_and_fetch_head_alone(repo, tmp_path):
+    clone, remote = repo
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "--quiet", str(remote), str(other))
+    (other / "more.txt").write_text("x\n")
+    git(other, "add", "more.txt")
+    git(other, "-c", "user.name=O", "-c", "user.email=o@example.com", "commit", "--quiet", "-m", "more")
+    git(other, "push", "--quiet", "origin", "HEAD:refs/heads/main")
+    tracking = git(clone, "rev-parse", "refs/remotes/origin/main")
+    fetch_head = clone / ".git" / "FETCH_HEAD"
+    assert not fetch_head.exists()
+    r = run("--dry-run")
+    assert r.exit_code == 0, r.output
+    assert git(clone, "rev-parse", "refs/remotes/origin/main") == tracking
+    assert not fetch_head.exists()
+    assert f"from main at {remote_sha(remote, 'main')[:12]}" in r.stdout  # it did fix the remote's tip
+
+
+def test_the_pull_request_list_is_paged_and_a_rate_limit_is_not_a_permission_problem(repo, httpserver, env):
+    clone, remote = repo
+    body = "old body\n\n---\n*Generated by `cfnfix --pr`.* …"
+    mine = {"number": 7, "state": "open", "title": "old", "body": body, "merged_at": None,
+            "head": {"ref": BRANCH, "sha": "0" * 40}, "base": {"ref": "main"}, "html_url": "https://github.example/pr/7"}
+    calls = []
+
+    def handler(request):
+        calls.append((request.method, request.full_path))
+        if request.method == "GET" and request.args.get("page") == "2":
+            return _json([mine])
+        if request.method == "GET":
+            nxt = httpserver.url_for(f"/repos/{REPO}/pulls") + f"?head=acme:{BRANCH}&state=all&page=2"
+            return Response(json.dumps([]), status=200, content_type="application/json", headers={"Link": f'<{nxt}>; rel="next"'})
+        if request.method == "PATCH":
+            return _json(mine)
+        return _json({"message": "Validation Failed"}, 422)
+
+    _serve(httpserver, env, handler)
+    r = run()
+    assert r.exit_code == 0, r.output
+    assert [c[0] for c in calls] == ["GET", "GET", "PATCH"] and "updated pull request #7" in r.output
+
+    def limited(request):
+        return Response(json.dumps({"message": "You have exceeded a secondary rate limit."}), status=403,
+                        content_type="application/json", headers={"Retry-After": "120"})
+
+    httpserver.clear()
+    _serve(httpserver, env, limited)
+    r = run()
+    assert r.exit_code == 2 and "rate limited, retry after 120 s" in r.output and "lacks permission" not in r.output, r.output
+
+
+def test_odd_file_names_and_backtick_fences_cannot_break_out_of_the_pull_request_body(repo):
+    from cfnfix.reports.markdown import code_span
+
+    clone, _ = repo
+    name = "stacks/x`y @acme-admins <!--.yaml"
+    (clone / name).write_text(API_YAML.replace("  TopicArn:\n", "  TopicArn:\n    Description: \"```\"\n", 1))
+    commit_and_push(clone, "odd name")
+    r = run("--dry-run")
+    assert r.exit_code == 0, r.output
+    assert f"### {code_span(name)}" in r.stdout and code_span(name).startswith("``s")
+    assert "````diff\n" in r.stdout and "\n````" in r.stdout  # longer than the ``` inside
+
+
+# ----- the GitHub Action and the pre-commit hooks -----------------------------------------------
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _action_step(name: str) -> str:
+    from ruamel.yaml import YAML
+
+    action = YAML(typ="safe").load((ROOT / "action.yml").read_text())
+    return next(s for s in action["runs"]["steps"] if s["name"] == name)["run"]
+
+
+def test_the_action_passes_every_path_of_a_multi_line_input(tmp_path):
+    script = _action_step("Fix the templates in a pull request")
+    fake = tmp_path / "cfnfix-venv" / "bin" / "cfnfix"
+    fake.parent.mkdir(parents=True)
+    fake.write_text('#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\n')
+    fake.chmod(0o755)
+    env = {"PATH": os.environ["PATH"], "RUNNER_TEMP": str(tmp_path), "CFNFIX_PATHS": "infra\nstacks/api.yaml  other\n\n",
+           "CFNFIX_BRANCH": "cfnfix/fixes", "CFNFIX_BASE": "", "CFNFIX_SELECT": "", "CFNFIX_EXTEND_SELECT": "", "CFNFIX_IGNORE": "",
+           "CFNFIX_SAFE_ONLY": "false", "CFNFIX_DRY_RUN": "true"}
+    out = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == ["--pr", "--branch", "cfnfix/fixes", "--dry-run", "--", "infra", "stacks/api.yaml", "other"]
+    env["CFNFIX_PATHS"] = ""
+    out = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[-1] == "--"
+
+
+def test_the_action_installs_only_locked_hashed_dependencies():
+    import tomllib
+
+    script = _action_step("Install cfnfix")
+    assert '--require-hashes --no-deps --only-binary :all: -r "$GITHUB_ACTION_PATH/action-requirements.txt"' in script
+    assert '--no-deps --no-build-isolation --no-index "$GITHUB_ACTION_PATH"' in script
+    lock = (ROOT / "action-requirements.txt").read_text()
+    pinned = {}
+    for m in re.finditer(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)[^\n]*\\\n((?:\s+--hash=sha256:[0-9a-f]{64}[ \\]*\n)+)", lock, re.M):
+        pinned[re.sub(r"[-_.]+", "-", m.group(1).lower())] = m.group(2)
+    requirements = [line for line in lock.splitlines() if re.match(r"[A-Za-z0-9]", line)]
+    assert len(requirements) == len(pinned), "every requirement is pinned with its hashes"
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for dep in deps:
+        name = re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9_.-]+", dep).group().lower())
+        assert name in pinned, f"{name} (a dependency of cfnfix) is not in action-requirements.txt"
+    assert "setuptools" in pinned  # to build cfnfix itself without reaching an index
+
+
+def test_pre_commit_passes_file_names_after_double_dash(tmp_path, env):
+    import shlex
+
+    from ruamel.yaml import YAML
+
+    hooks = {h["id"]: h for h in YAML(typ="safe").load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    (tmp_path / "evil.yaml").write_text('extend-select = ["LOG001"]\n')  # TOML, staged as .yaml
+    (tmp_path / "--config=evil.yaml").write_text("x: 1\n")
+    stack = "Resources:\n  Logs:\n    Type: AWS::Logs::LogGroup\n"
+    (tmp_path / "stack.yaml").write_text(stack)
+    env.chdir(tmp_path)
+    for hook in ("cfnfix", "cfnfix-check"):
+        h = hooks[hook]
+        argv = shlex.split(h["entry"])[1:] + h.get("args", []) + ["--config=evil.yaml", "evil.yaml", "stack.yaml"]
+        r = CliRunner().invoke(main, argv)
+        assert r.exit_code == 0, (hook, r.output)  # the odd name is a file (not a template): passed over
+        assert (tmp_path / "stack.yaml").read_text() == stack, "the file name was read as --config: LOG001 ran"

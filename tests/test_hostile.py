@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import stat
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +28,12 @@ CASES = {
     "control-char-flow.yaml": (b"Resources:\n  A: [kms:Decrypt, \x7f]\n", "2:20: control character U+007F"),
     "nul.json": (b'{"Resources": {}}\x00', "1:18: binary file"),
     "not-a-template.yaml": (b"name: x\nitems: [1]\n", "1:1: not a CloudFormation template"),
+    # an integer past Python's int-conversion limit (4,300 digits) raised ValueError: a traceback
+    "long-int.yaml": (b"Resources:\n  A:\n    Type: X\n    Properties: {N: " + b"7" * 5000 + b"}\n", "4:21: an integer of 5,000 digits"),
+    "long-int.json": (b'{"Resources": {"A": {"Type": "X", "N": -' + b"7" * 5000 + b"}}}", "1:40: an integer of 5,000 digits"),
+    # two byte-order marks: positions off by one, then an internal error
+    "two-boms.yaml": ("\ufeff\ufeff".encode() + BROKEN.encode(), "1:2: a second byte-order mark"),
+    "two-boms.json": ("\ufeff\ufeff".encode() + b'{"Resources": {}}', "1:2: a second byte-order mark"),
 }
 
 
@@ -73,16 +82,17 @@ def test_deep_nesting_is_an_error_not_a_crash(fmt):
         cfnfix.fix_text(text, filename=name)
 
 
-def test_file_above_size_limit_rejected(tmp_path):
+def test_file_above_size_limit_rejected_and_one_at_the_limit_read(tmp_path):
     from cfnfix.text.document import MAX_BYTES
 
     p = tmp_path / "huge.json"
-    with open(p, "wb") as f:
-        f.write(b'{"Resources": {}, "Pad": "')
-        f.write(b"x" * (MAX_BYTES + 1))
-        f.write(b'"}')
+    head, tail = b'{"Resources": {"T": {"Type": "AWS::SNS::Topic"}}, "Description": "', b'"}'
+    p.write_bytes(head + b"x" * (MAX_BYTES - len(head) - len(tail)) + tail)
+    assert p.stat().st_size == MAX_BYTES
+    assert cli(p).exit_code == 0
+    p.write_bytes(head + b"x" * (MAX_BYTES + 1 - len(head) - len(tail)) + tail)
     r = cli(p)
-    assert r.exit_code == 2 and "larger than the 20 MB limit" in r.stderr
+    assert r.exit_code == 2 and f"larger than the {MAX_BYTES // (1024 * 1024)} MB limit" in r.stderr
 
 
 def test_read_only_file_not_written(tmp_path):
@@ -147,40 +157,67 @@ def test_unreadable_directory_is_reported_not_fatal(tmp_path, monkeypatch):
     assert (tmp_path / "ok.yaml").read_text() == FIXED and (d / "t.yaml").read_text() == BROKEN
 
 
-def test_killed_during_writes_leaves_every_file_old_or_new(tmp_path):
-    import random
+# The child runs the real CLI with os.fsync / os.replace wrapped so that it stops at a chosen
+# point of a chosen file's write, says so, and waits to be killed: the kill lands where the test
+# wants it, on a busy machine as on a quiet one.
+_PAUSING_CHILD = """
+import os, sys, time
+stage, when, nth = sys.argv[1], sys.argv[2], int(sys.argv[3])
+real = getattr(os, stage)
+calls = [0]
+def pause():
+    sys.stdout.write("paused\\n"); sys.stdout.flush()
+    time.sleep(3600)
+def wrapped(*args, **kwargs):
+    calls[0] += 1
+    if calls[0] == nth and when == "before":
+        pause()
+    result = real(*args, **kwargs)
+    if calls[0] == nth and when == "after":
+        pause()
+    return result
+setattr(os, stage, wrapped)
+from cfnfix.cli import main
+main(["--write", "-q", sys.argv[4]])
+"""
+
+
+@pytest.mark.parametrize("stage, when, written", [
+    ("fsync", "before", 2),    # the third file's temporary copy is written, not yet flushed
+    ("replace", "before", 2),  # the third file's temporary copy is complete, not yet renamed
+    ("replace", "after", 3),   # the third file is renamed into place
+])
+def test_killed_during_writes_leaves_every_file_old_or_new(tmp_path, stage, when, written):
     import signal
     import subprocess
     import sys
-    from pathlib import Path
 
-    exe = Path(sys.executable).with_name("cfnfix")
-    big = BROKEN + "".join(f"  Out{i}:\n    Value: {'x' * 2000}\n    Export: {{}}\n" for i in range(40))
-    fixed = None
-    mixed_runs = 0
-    rng = random.Random(3)
-    for attempt in range(6):
-        d = tmp_path / f"run{attempt}"
-        d.mkdir()
-        for i in range(60):
-            (d / f"s{i}.yaml").write_text(big)
-        if fixed is None:
-            subprocess.run([str(exe), "--write", "-q", str(d / "s0.yaml")], check=True)
-            fixed = (d / "s0.yaml").read_text()
-            (d / "s0.yaml").write_text(big)
-        p = subprocess.Popen([str(exe), "--write", "-q", str(d)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, 1.5))
+    d = tmp_path / "stacks"
+    d.mkdir()
+    for i in range(5):
+        (d / f"s{i}.yaml").write_text(BROKEN)
+    p = subprocess.Popen([sys.executable, "-c", _PAUSING_CHILD, stage, when, "3", str(d)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()  # blocks until the child reaches the point (or ends)
+        assert line == "paused\n", f"the child never reached {when} {stage} #3: {line!r} {p.stderr.read()[-2000:]}"
         p.send_signal(signal.SIGKILL)
+    finally:
+        p.kill()
         p.wait()
-        states = {(d / f"s{i}.yaml").read_text() == fixed for i in range(60)}
-        mixed_runs += states == {True, False}  # killed mid-run: some files written, some not
-        for i in range(60):
-            assert (d / f"s{i}.yaml").read_text() in (big, fixed), f"partial file after kill: s{i}.yaml"
-        leftovers = [x.name for x in d.iterdir() if not x.name.endswith(".yaml") or x.name.startswith(".")]
-        # a temporary file may be left by a kill between create and rename; never a half-written template
-        assert all(x.endswith(".cfnfix.tmp") for x in leftovers), leftovers
-    assert fixed != big
-    assert mixed_runs, "no kill landed in the middle of the writes; the test proved nothing"
+    contents = [(d / f"s{i}.yaml").read_text() for i in range(5)]
+    assert all(c in (BROKEN, FIXED) for c in contents), "a partial file after kill -9"
+    assert contents == [FIXED] * written + [BROKEN] * (5 - written)  # in the order they are written
+    leftovers = sorted(x.name for x in d.iterdir() if not x.name.endswith(".yaml"))
+    assert all(x.endswith(".cfnfix.tmp") and x.startswith(".s2.yaml.") for x in leftovers), leftovers
+    assert len(leftovers) == (written == 2)
+    # the next run finishes the job; once the leftover is old enough it is removed too
+    for x in leftovers:
+        os.utime(d / x, (time.time() - 3600, time.time() - 3600))
+    r = cli("--write", "-q", d)
+    assert r.exit_code == 0, r.output
+    assert [(d / f"s{i}.yaml").read_text() for i in range(5)] == [FIXED] * 5
+    assert sorted(x.name for x in d.iterdir()) == [f"s{i}.yaml" for i in range(5)]
 
 
 # Found by the long fuzz run.
@@ -235,3 +272,296 @@ def test_a_key_spanning_lines_is_not_renamed():
     text = "Resources:\n  G:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDe\u2028scription: x\n      VpcId: v\n"
     r = cfnfix.fix_text(text, select=["PROP001"])
     assert r.text == text and "spans lines" in r.findings[0].message
+
+
+# ----- issue 15: inputs that hung or crashed it -----------------------------------------------
+def _cfnfix_subprocess(*args, timeout=300, input=None, memory=2 << 30):
+    """The CLI in a child process: a hang or a runaway read fails the test instead of hanging
+    the suite (generous timeout; address space capped so an unbounded read fails fast)."""
+    import resource
+    import subprocess
+    import sys
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    return subprocess.run([sys.executable, "-m", "cfnfix", *map(str, args)], input=input, capture_output=True,
+                          timeout=timeout, preexec_fn=cap)
+
+
+def test_template_sniffing_is_linear_on_long_runs_of_blank_lines():
+    # the old pattern (^[\s{]*"?Resources) backtracked over every blank line from every line
+    # start: 80,000 newlines took 33 s of CPU, these 2,000,000 would take days
+    import subprocess
+    import sys
+
+    code = ("from cfnfix.workspace.discovery import looks_like_template as f\n"
+            "blank = '\\n' * 2_000_000 + ' \\t\\r\\n' * 100_000\n"
+            "assert not f(blank + 'x: 1\\n') and f(blank + 'Resources:\\n') and f(blank + '  {\"Resources\" : {}}')\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+
+
+def test_symlink_loops_and_links_to_nowhere_in_a_folder_do_not_stop_the_others(tmp_path):
+    d = tmp_path / "stacks"
+    d.mkdir()
+    (d / "self.yaml").symlink_to("self.yaml")
+    (d / "a.yaml").symlink_to("b.yaml")
+    (d / "b.yaml").symlink_to("a.yaml")
+    (d / "gone.json").symlink_to("nowhere.json")
+    (d / "ok.yaml").write_text(BROKEN)
+    r = cli("--write", d)  # was: RuntimeError: Symlink loop, traceback, nothing processed
+    assert r.exit_code == 0, r.output
+    assert (d / "ok.yaml").read_text() == FIXED
+    r = cli(d / "self.yaml")
+    assert r.exit_code == 2 and f"{d / 'self.yaml'}:1:1: symlink loop" in r.stderr
+
+
+def test_fifo_device_and_oversized_stdin_are_refused_not_read(tmp_path):
+    from cfnfix.text.document import MAX_BYTES
+
+    d = tmp_path / "stacks"
+    d.mkdir()
+    os.mkfifo(d / "pipe.yaml")  # nobody writes to it: reading it blocked forever
+    (d / "ok.yaml").write_text(BROKEN)
+    r = _cfnfix_subprocess("--write", d)
+    assert r.returncode == 0, r.stderr
+    assert (d / "ok.yaml").read_text() == FIXED
+    r = _cfnfix_subprocess(d / "pipe.yaml", "/dev/zero")  # /dev/zero was read until memory ran out
+    assert r.returncode == 2, r.stderr
+    assert b"pipe.yaml:1:1: a FIFO (named pipe): cfnfix reads only regular files" in r.stderr
+    assert b"/dev/zero:1:1: a device: cfnfix reads only regular files" in r.stderr
+    r = cli("-", input=b" " * (MAX_BYTES + 1))
+    assert r.exit_code == 2 and "<stdin>:1:1: file is larger than the" in r.stderr
+
+
+def test_json_repair_reads_the_file_once_however_many_repairs():
+    # it re-parsed the whole file after each repair, up to 500 times: 100 trailing commas next
+    # to a 5 MB string took 64 s. Count the parses instead of timing them.
+    from cfnfix.text import json_reader
+
+    items = ",\n".join(f'    "Q{i}": {{"Type": "AWS::SQS::Queue", "Properties": {{"DelaySeconds": {i},}},}}' for i in range(100))
+    text = '{\n  "Description": "' + "x" * 100_000 + '",\n  "Resources": {\n' + items + "\n  }\n}\n"
+    real = json_reader._Reader.read
+    parses = []
+
+    def counting(self):
+        parses.append(1)
+        return real(self)
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(json_reader._Reader, "read", counting):
+        r = cfnfix.fix_text(text, filename="t.json")
+    assert sum(c.code == "JSON001" for c in r.changes) == 200
+    assert r.text.count(",}") == 0 and r.text.count("}\n") >= 2
+    assert len(parses) <= 3, f"{len(parses)} parses for one file"  # the text, the repaired text, the end check
+
+
+def test_only_alias_expansion_counts_towards_the_billion_laughs_limit(monkeypatch):
+    # every node used to count: a 19.9 MB file without a single alias was "billion laughs"
+    from cfnfix.text import yaml_reader
+
+    monkeypatch.setattr(yaml_reader, "MAX_EXPANDED_NODES", 50)
+    plain = "Resources:\n" + "".join(f"  Q{i}:\n    Type: AWS::SQS::Queue\n    Properties: {{DelaySeconds: {i}}}\n" for i in range(40))
+    assert len(cfnfix.fix_text(plain).text) == len(plain)
+    aliased = plain + "Metadata:\n  A: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" + "".join(f"  B{i}: *a\n" for i in range(5))
+    with pytest.raises(cfnfix.TemplateError, match="aliases expand to more than 50 nodes"):
+        cfnfix.fix_text(aliased)
+
+
+ALIASED_EXPORT = """Resources:
+  T:
+    Type: AWS::SNS::Topic
+Outputs:
+  A:
+    Value: !Ref T
+    Export: &e {}
+  B:
+    Value: !GetAtt T.TopicName
+    Export: *e
+"""
+ALIASED_OUTPUT = "Resources:\n  T:\n    Type: AWS::SNS::Topic\nOutputs: {A: &A {Value: !Ref T, Export: {}}, B: *A}\n"
+ALIASED_INGRESS = """Resources:
+  A:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: a
+      SecurityGroupIngress: &ingress
+        - {SourceSecurityGroupId: !Ref B, IpProtocol: tcp, FromPort: 443, ToPort: 443}
+  B:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: b
+      SecurityGroupIngress:
+        - {SourceSecurityGroupId: !Ref A, IpProtocol: tcp, FromPort: 443, ToPort: 443}
+  C:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: c
+      SecurityGroupIngress: *ingress
+"""
+ANCHOR_IN_REMOVED_PARAMETER = """Parameters:
+  Pass:
+    Type: String
+    NoEcho: true
+    Description: &d the database password
+Resources:
+  Db:
+    Type: AWS::RDS::DBInstance
+    Properties:
+      MasterUsername: admin
+      MasterUserPassword: !Ref Pass
+  T:
+    Type: AWS::SNS::Topic
+    Properties:
+      DisplayName: *d
+"""
+
+
+@pytest.mark.parametrize("text, anchor", [(ALIASED_EXPORT, "&e"), (ALIASED_OUTPUT, "&A"), (ALIASED_INGRESS, "&ingress"),
+                                          (ANCHOR_IN_REMOVED_PARAMETER, "&d")])
+def test_a_fix_through_a_yaml_alias_is_reported_not_applied(tmp_path, text, anchor):
+    # these ended in exit 3, or (Outputs: {B: *A}) gave B the export name of A
+    p = tmp_path / "t.yaml"
+    p.write_text(text)
+    r = cli("--write", p)
+    assert r.exit_code == 0, r.output
+    assert p.read_text() == text
+    assert f"YAML anchor {anchor}" in r.output and "not applied" in r.output
+    # an edit elsewhere in the same file still applies
+    r = cfnfix.fix_text(text + "  Extra:\n    Value: 1\n    Export: {}\n" if "Outputs:\n" in text else text)
+    assert all("Extra" in c.message for c in r.changes)
+
+
+# ----- issue 15: writes that overreached ------------------------------------------------------
+def test_a_file_the_user_may_not_write_is_not_replaced_through_a_writable_folder(tmp_path, monkeypatch):
+    # os.replace needs only the folder's permission; the old check read only the mode bits
+    from cfnfix.workspace import source
+
+    p = tmp_path / "theirs.yaml"
+    p.write_text(BROKEN)
+    real_access = os.access
+    def access(path, mode, **kw):  # as for a file of another user's: readable, not writable
+        return False if os.fspath(path) == str(p) and mode & os.W_OK else real_access(path, mode, **kw)
+
+    monkeypatch.setattr(source.os, "access", access)
+    r = cli("--write", p)
+    assert r.exit_code == 2 and "you may not write this file" in r.stderr
+    assert p.read_text() == BROKEN and sorted(x.name for x in tmp_path.iterdir()) == ["theirs.yaml"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to become another user")
+def test_as_another_user_a_writable_folder_is_not_enough(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    shared = Path(tempfile.mkdtemp(prefix="cfnfix-shared-", dir="/tmp"))
+    try:
+        shared.chmod(0o777)  # anyone may create and rename files here
+        p = shared / "root-owned.yaml"
+        p.write_text(BROKEN)
+        p.chmod(0o644)  # but only root may write this file
+        code = ("import os, sys\nfrom pathlib import Path\nimport fcntl\n"
+                "from cfnfix.workspace.source import read_source, write_atomic\n"
+                "source = read_source(Path(sys.argv[1]))\n"
+                "os.setgroups([]); os.setgid(65534); os.setuid(65534)  # nobody\n"
+                "try:\n    write_atomic(source, 'replaced\\n')\n"
+                "except PermissionError as e:\n    print('refused:', e); sys.exit(0)\n"
+                "print('written'); sys.exit(1)\n")
+        r = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0 and "you may not write this file" in r.stdout, r.stdout + r.stderr
+        assert p.read_text() == BROKEN and p.stat().st_uid == 0
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def test_hard_links_setuid_owner_and_extended_attributes(tmp_path):
+    p = tmp_path / "t.yaml"
+    p.write_text(BROKEN)
+    os.link(p, tmp_path / "t-link.yaml")
+    r = cli("--write", p)  # a rename would have cut the link off: the other name kept the old text
+    assert r.exit_code == 2 and "2 hard links" in r.stderr
+    assert p.read_text() == BROKEN
+    os.unlink(tmp_path / "t-link.yaml")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.chown(p, 4321, 4322)
+    p.chmod(0o6755)
+    xattr = False
+    try:
+        os.setxattr(p, "user.cfnfix-test", b"kept")
+        xattr = True
+    except (OSError, AttributeError):
+        pass
+    assert cli("--write", p).exit_code == 0
+    st = p.stat()
+    assert p.read_text() == FIXED
+    assert stat.S_IMODE(st.st_mode) == 0o6755  # chown after chmod used to clear setuid/setgid
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        assert (st.st_uid, st.st_gid) == (4321, 4322)
+    if xattr:
+        assert os.getxattr(p, "user.cfnfix-test") == b"kept"
+
+
+def test_an_edit_saved_while_cfnfix_compares_the_file_is_not_lost(tmp_path, monkeypatch):
+    # the old write compared the bytes and renamed: a save landing after the comparison was lost
+    p = tmp_path / "race.yaml"
+    p.write_text(BROKEN)
+    real = Path.read_bytes
+    saves = []
+
+    def read_bytes(self):
+        data = real(self)
+        if self == p and any(x.name.endswith(".cfnfix.tmp") for x in tmp_path.iterdir()):  # the write's last check
+            with open(p, "a") as f:  # an editor saves right after cfnfix read the file back
+                f.write("# saved meanwhile\n")
+            saves.append(1)
+        return data
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    r = cli("--write", p)
+    assert saves, "the write never re-read the file"
+    assert r.exit_code == 2 and "changed on disk" in r.stderr
+    assert p.read_text() == BROKEN + "# saved meanwhile\n"
+
+
+def test_stale_temporary_files_of_killed_runs_are_removed(tmp_path):
+    from cfnfix.workspace.source import STALE_TMP_SECONDS
+
+    p = tmp_path / "t.yaml"
+    p.write_text(BROKEN)
+    old, fresh, other = (tmp_path / ".t.yaml.k1llxd.cfnfix.tmp", tmp_path / ".t.yaml.rUnn1g.cfnfix.tmp",
+                         tmp_path / ".t.yaml.backup.cfnfix.tmp.keep")
+    for x in (old, fresh, other):
+        x.write_text("partial")
+    then = time.time() - STALE_TMP_SECONDS - 60
+    os.utime(old, (then, then))
+    os.utime(other, (then, then))
+    assert cli("--write", p).exit_code == 0
+    assert sorted(x.name for x in tmp_path.iterdir()) == sorted([p.name, fresh.name, other.name])
+
+
+def test_each_fix_is_explained_from_what_it_touches_not_from_the_whole_template(monkeypatch):
+    # each fix's explanation used to deepdiff the whole template: a template with a fix in each
+    # of a few hundred outputs took minutes. Count what deepdiff is given instead of timing it.
+    import json
+
+    import deepdiff
+
+    from cfnfix.reports.explanation import details
+
+    text = "Resources:\n  T:\n    Type: AWS::SNS::Topic\nOutputs:\n" + "".join(
+        f"  O{i}:\n    Value: !Ref T\n    Export: {{}}\n" for i in range(60))
+    result = cfnfix.fix_text(text, select=["OUT001"])
+    sizes = []
+    real = deepdiff.DeepDiff
+
+    def measuring(t1, t2, **kw):
+        sizes.append(len(json.dumps(t1, default=str)))
+        return real(t1, t2, **kw)
+
+    monkeypatch.setattr(deepdiff, "DeepDiff", measuring)
+    found = details(result)
+    assert len(sizes) == len(result.changes) == 60
+    assert max(sizes) < 200, max(sizes)  # one output's Export, not the 60 outputs (3,000 bytes)
+    assert all(d[0].path[:2] == ("Outputs", c.path[1]) for c, d in zip(result.changes, (found[id(c)] for c in result.changes)))

@@ -189,6 +189,10 @@ def main(paths, select, extend_select, ignore, per_file_ignores, unattended, exc
     reads_stdin = any(str(p) == "-" for p in paths)
     if reads_stdin and write and diff_only:
         _fail("cfnfix: with - and --write, stdout carries the fixed template: drop --diff (or --write to see the diff)")
+    if pr:  # settings come from the base branch's configuration, not from this checkout's
+        from ..bot.pull_request import cli_entry
+
+        sys.exit(cli_entry(paths, select, extend_select, ignore, unattended, safe_only, validator, verify, config_path, bot))
 
     from ..workspace import config as config_mod
 
@@ -237,7 +241,7 @@ def main(paths, select, extend_select, ignore, per_file_ignores, unattended, exc
     rules = FileRules.build(patterns, per_file, cfg.force_exclude if force_exclude is None else force_exclude)
     safe = cfg.safe_only if safe_only is None else safe_only
 
-    if not paths and not pr:
+    if not paths:
         click.echo(main.get_usage(click.get_current_context()), err=True)
         _fail("cfnfix: give a template, a directory, or - for stdin")
     from ..fixing.verify import LintUnavailable, make_checker
@@ -246,12 +250,6 @@ def main(paths, select, extend_select, ignore, per_file_ignores, unattended, exc
         checker = make_checker("cfn-lint" if verify else validator)
     except LintUnavailable as e:
         _fail(f"cfnfix: {e}")
-    if pr:
-        from ..bot.pull_request import BotOptions, run_bot
-
-        options = BotOptions(paths=list(paths), **{k: v for k, v in bot.items() if v is not None})
-        sys.exit(run_bot(fixers, safe, options, checker=checker))
-
     from .run import Output, Run, _tty
 
     out = Output(write=write, check=check, diff=diff_only, fmt=fmt, quiet=quiet,

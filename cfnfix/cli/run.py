@@ -22,7 +22,7 @@ from ..reports.markdown import render_markdown
 from ..reports.terminal import plural, render_statistics, render_text
 from ..workspace.discovery import FileRules, discover, looks_like_template
 from ..workspace.session import ExitCode, Session
-from ..workspace.source import FileChanged, decode, read_source, write_atomic
+from ..workspace.source import FileChanged, decode, read_source, read_stdin, write_atomic
 
 PROGRESS_MIN_FILES = 20
 
@@ -188,7 +188,7 @@ class Run(Session):
         o = self.out
         name = o.stdin_filename or "<stdin>"
         try:
-            text = decode(sys.stdin.buffer.read(), "<stdin>")
+            text = decode(read_stdin(sys.stdin.buffer), "<stdin>")
         except TemplateError as e:
             self.error(name, e)
             return

@@ -8,13 +8,13 @@ what every output format renders: terminal text, markdown, JSON, SARIF.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..cloudformation.display import dotted, fmt
 from ..fixing.registry import get_fixer
 from ..fixing.result import Change, Result
-from ..text.edits import apply_to_data
+from ..text.edits import Append, Insert, RenameKey, apply_to_data
 
 @dataclass
 class Detail:
@@ -55,20 +55,86 @@ def details(result: Result) -> dict[int, list[Detail]]:
     for c in result.changes:
         found: list[Detail] = []
         if 0 <= c.step < len(result.steps):
-            before = result.steps[c.step].before
+            prefix, before, after, _ = _scope(result.steps[c.step].before, c.edits)
             # ignore_order pairs list items by likeness: removing one entry reads as one removal, not
             # as every later entry shifting (fixers never reorder lists).
-            diff = DeepDiff(before, apply_to_data(before, c.edits), view="tree", verbose_level=2, ignore_order=True)
+            diff = DeepDiff(before, after, view="tree", verbose_level=2, ignore_order=True, threshold_to_diff_deeper=_DEEPER)
             for kind, levels in diff.items():
                 if kind not in _KINDS:
                     continue
                 for level in levels:
                     old = None if _KINDS[kind] == "added" else level.t1
                     new = None if _KINDS[kind] == "removed" else level.t2
-                    found.append(Detail(_KINDS[kind], tuple(level.path(output_format="list")), old, new))
+                    found.append(Detail(_KINDS[kind], prefix + tuple(level.path(output_format="list")), old, new))
         found.sort(key=lambda d: [str(p) for p in d.path])
         out[id(c)] = found
     return out
+
+
+def _scope(data: Any, edits: list) -> tuple[tuple, Any, Any, list]:
+    """The part of ``data`` that ``edits`` can change, before and after them, so that each fix's
+    diff costs the size of what it touches, not of the whole template (a template with a fix in
+    each of thousands of resources would otherwise take hours): (prefix, before, after, edits
+    relative to the prefix).
+
+    The prefix is the deepest container holding every edit. When it is a mapping, only the
+    entries the edits name are compared (an edit never changes a sibling entry), plus as many
+    identical filler entries as keep deepdiff's choice at that level — report the mapping as
+    replaced when less than a third of its keys survive, else diff deeper — what it would be
+    with all the siblings there."""
+    containers = []
+    for e in edits:
+        path = tuple(e.path)
+        if isinstance(e, (Insert, Append)) and isinstance(_at(data, path), (dict, list)):
+            containers.append(path)
+        else:
+            containers.append(path[:-1])
+    prefix = containers[0] if containers else ()
+    for c in containers[1:]:
+        n = 0
+        while n < min(len(prefix), len(c)) and prefix[n] == c[n]:
+            n += 1
+        prefix = prefix[:n]
+    part = _at(data, prefix)
+    rebased = [replace(e, path=tuple(e.path)[len(prefix) :]) for e in edits]
+    if not isinstance(part, dict):
+        return prefix, part, apply_to_data(part, rebased), rebased
+    named = set()
+    for e in rebased:
+        if e.path:
+            named.add(e.path[0])
+        if isinstance(e, Insert) and not e.path:
+            named.add(e.key)
+        if isinstance(e, RenameKey) and len(e.path) == 1:
+            named.add(e.new_key)
+    before = {k: v for k, v in part.items() if k in named}
+    after = apply_to_data(before, rebased)
+    siblings = len(part) - len(before)  # entries no edit names: the same before and after
+    kept = len(before.keys() & after.keys())
+    union = len(before.keys() | after.keys())
+    if siblings and union > 1:
+        if (kept + siblings) / (union + siblings) < _DEEPER:
+            return prefix, part, apply_to_data(part, rebased), rebased  # reported as replaced
+        pad = 0
+        while pad < siblings and (kept + pad) / (union + pad) < _DEEPER:
+            pad += 1
+        for i in range(pad):
+            before[f"\x00cfnfix-sibling-{i}"] = after[f"\x00cfnfix-sibling-{i}"] = i
+    return prefix, before, after, rebased
+
+
+# deepdiff's threshold_to_diff_deeper (its default): below this share of surviving keys, a
+# mapping is reported as replaced rather than key by key.
+_DEEPER = 0.33
+
+
+def _at(data: Any, path: tuple) -> Any:
+    for step in path:
+        try:
+            data = data[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def why(code: str) -> str:

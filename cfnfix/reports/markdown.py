@@ -21,7 +21,7 @@ def render_markdown(records: list[dict], errors: list[dict] | None = None) -> st
         out.append(f"> [!WARNING]\n> {unsafe} of these fixes {verb} **unsafe**: they change what gets deployed. Review them first.")
     for r in changed:
         out.append("")
-        out.append(f"### `{r['path']}`")
+        out.append(f"### {code_span(r['path'])}")
         out.append("")
         for c in r["changes"]:
             mark = "⚠️ **unsafe**" if c["safety"] == "unsafe" else "safe"
@@ -39,7 +39,8 @@ def render_markdown(records: list[dict], errors: list[dict] | None = None) -> st
         diff = r.get("diff")
         if diff:
             n = diff.count("\n")
-            block = f"```diff\n{diff.rstrip()}\n```"
+            fence = code_fence(diff)
+            block = f"{fence}diff\n{diff.rstrip()}\n{fence}"
             if n > DIFF_COLLAPSE_LINES:
                 out.append("")
                 out.append(f"<details><summary>Diff ({n} lines)</summary>\n\n{block}\n\n</details>")
@@ -49,5 +50,30 @@ def render_markdown(records: list[dict], errors: list[dict] | None = None) -> st
     for e in errors or []:
         out.append("")
         where = f"{e['path']}:{e['line']}:{e['column']}" if e.get("line") else e["path"]
-        out.append(f"- ❌ `{where}`: {e['message']}")
+        out.append(f"- ❌ {code_span(where)}: {e['message']}")
     return "\n".join(out) + "\n"
+
+
+def code_span(text: str) -> str:
+    """``text`` as an inline code span that nothing in it can end early: the backtick fence is
+    longer than any run of backticks inside, so a file name holding a backtick, ``@team`` or
+    ``<!--`` stays literal text (no mention, no hidden comment); line breaks and other control
+    characters are shown escaped."""
+    text = "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(text))
+    fence = "`" * (_longest_backtick_run(text) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def code_fence(text: str) -> str:
+    """A fence for a code block of ``text``: longer than any run of backticks in it (at least
+    three), so a line of the template holding ``` does not end the block."""
+    return "`" * max(3, _longest_backtick_run(text) + 1)
+
+
+def _longest_backtick_run(text: str) -> int:
+    longest = run = 0
+    for c in text:
+        run = run + 1 if c == "`" else 0
+        longest = max(longest, run)
+    return longest

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from functools import cached_property
 from typing import Any
 
@@ -13,8 +13,10 @@ from .style import Style, detect_json_style, detect_yaml_style
 
 _YAML_BREAKS = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 _JSON_BREAKS = re.compile("\r\n|[\n\r]")
-# Above this size a file is rejected rather than parsed (see README, "Limits").
-MAX_BYTES = 20 * 1024 * 1024
+# Above this size a file is rejected rather than read (see README, "Limits"): CloudFormation
+# takes templates of up to 1 MB, and on the project's 2-core machine every shape of template
+# measured by bench/size_limit.py stays under 10 s of CPU and 1 GB at this size.
+MAX_BYTES = 1024 * 1024
 
 
 def detect_format(text: str, filename: str | None) -> str:
@@ -34,6 +36,11 @@ class Document:
         if "\x00" in text:
             i = text.index("\x00")
             raise TemplateError("NUL byte in file (binary data, not a template)", *self.position(i))
+        # YAML nodes that aliases stand for (by id, with the anchor's name): one node, and one
+        # text, behind several paths, so an edit at any of those paths would change them all.
+        self.aliased: dict[int, str] = {}
+        self._indexes: dict[int, dict] = {}  # id(mapping node) -> {key: (key node, value node)}
+        self._anchor_spans: list[tuple[int, int, str]] = []
         if self.format == "json":
             from .json_reader import read_json
 
@@ -41,7 +48,12 @@ class Document:
         else:
             from .yaml_reader import read_yaml
 
-            self.root, self.data = read_yaml(text)
+            found: list = []
+            self.root, self.data = read_yaml(text, found)
+            for node, name in found:
+                self.aliased[id(node)] = name
+                self._anchor_spans.append((node.start, node.end, name))
+            self._anchor_spans.sort()
 
     # ----- positions -------------------------------------------------------------------------
     @cached_property
@@ -74,20 +86,77 @@ class Document:
     # ----- lookup ----------------------------------------------------------------------------
     def node_at(self, path: tuple) -> AnyNode | None:
         """The node for a data path. A short-tagged node (``!Sub [...]``) stands for the
-        mapping ``{"Fn::Sub": [...]}``: the step "Fn::Sub" stays on the same node."""
+        mapping ``{"Fn::Sub": [...]}``: the step "Fn::Sub" stays on the same node.
+
+        None also at and under a YAML anchor that aliases refer to, and at and under an alias:
+        that text stands for several paths, and no edit may change one of them through it."""
         node = self.root
         unwrapped = False
+        aliased = self.aliased
         for step in path:
             if node.tag and not unwrapped and step == SHORT_TAGS[node.tag]:
                 unwrapped = True
                 continue
             if node.tag and not unwrapped:
                 return None
-            node = child(node, step)
+            entry = self._entry(node, step)
+            if entry is None:
+                return None
+            key, node = entry
             unwrapped = False
-            if node is None:
+            if aliased and (id(node) in aliased or id(key) in aliased):
                 return None
         return node
+
+    def _entry(self, node: AnyNode, step) -> tuple[Scalar | None, AnyNode] | None:
+        """(key, value) of entry ``step`` of a mapping, (None, item) of a sequence, else None.
+        A mapping's keys are indexed on first use: looking up each of thousands of outputs
+        must not scan them all every time."""
+        if isinstance(node, Mapping):
+            if not isinstance(step, str):
+                return None
+            if len(node.pairs) <= 8:
+                for k, v in node.pairs:
+                    if k.value == step:
+                        return k, v
+                return None
+            index = self._indexes.get(id(node))
+            if index is None:
+                index = {}
+                for k, v in node.pairs:
+                    index.setdefault(k.value, (k, v))
+                self._indexes[id(node)] = index
+            return index.get(step)
+        item = child(node, step)
+        return None if item is None else (None, item)
+
+    def alias_at(self, path: tuple) -> str | None:
+        """The anchor's name when ``path`` is, or lies under, an anchored node that aliases refer
+        to, or an alias (``*name``); None otherwise."""
+        if not self.aliased:
+            return None
+        node = self.root
+        for step in path:
+            if node.tag and step == SHORT_TAGS[node.tag]:
+                continue
+            entry = self._entry(node, step)
+            if entry is None:
+                return None
+            key, node = entry
+            for n in (key, node):
+                if n is not None and id(n) in self.aliased:
+                    return self.aliased[id(n)]
+        return None
+
+    def anchor_within(self, node: AnyNode) -> str | None:
+        """The name of an anchor that aliases refer to and that ``node``'s text defines (deleting
+        or replacing ``node`` would leave those aliases pointing at nothing); None otherwise."""
+        spans = self._anchor_spans
+        i = bisect_left(spans, (node.start,))
+        # nodes nest: an anchored node that starts inside ``node`` ends inside it too
+        if i < len(spans) and spans[i][0] < node.end:
+            return spans[i][2]
+        return None
 
     def is_tag_step(self, path: tuple) -> bool:
         """True when the last step of ``path`` is the function name of a short-tagged node."""
@@ -99,9 +168,9 @@ class Document:
     def key_at(self, path: tuple) -> Scalar | None:
         parent = self.node_at(path[:-1])
         if isinstance(parent, Mapping):
-            for k, _ in parent.pairs:
-                if k.value == path[-1]:
-                    return k
+            entry = self._entry(parent, path[-1])
+            if entry is not None and not (self.aliased and id(entry[0]) in self.aliased):
+                return entry[0]
         return None
 
     # ----- style -----------------------------------------------------------------------------

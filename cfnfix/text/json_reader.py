@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from bisect import bisect_right
 from typing import Any
 
@@ -21,6 +22,8 @@ MAX_DEPTH = 200
 _WS = re.compile(r"[ \t\r\n]*")
 _STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"')
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+# The tokens, for other readers of JSON text (JSON001's repair scans with them).
+WHITESPACE, STRING, NUMBER = _WS, _STRING, _NUMBER
 _LITERALS = (("true", True), ("false", False), ("null", None))
 
 
@@ -62,7 +65,11 @@ class _Reader:
             m = _NUMBER.match(text, pos)
             if not m:
                 self.fail("invalid number")
-            value = json.loads(m.group())
+            try:
+                value = json.loads(m.group())
+            except ValueError:  # Python's limit on converting long digit strings to int
+                self.fail(f"an integer of {sum(c.isdigit() for c in m.group()):,} digits: cfnfix reads integers of up to "
+                          f"{sys.get_int_max_str_digits():,} digits")
             style = ""
         else:
             for word, value in _LITERALS:
@@ -165,6 +172,8 @@ class _Reader:
 def read_json(text: str) -> tuple[Node, Any]:
     """Parse ``text`` (BOM allowed) into (root node, data). Raises TemplateError."""
     offset = 1 if text.startswith("\ufeff") else 0
+    if text.startswith("\ufeff", offset):
+        raise TemplateError("a second byte-order mark (U+FEFF) at the start of the file: remove it", 1, 2)
     reader = _Reader(text, offset)
     if not text[offset:].strip():
         raise TemplateError("empty document: not a CloudFormation template", 1, 1)

@@ -40,6 +40,7 @@ class _Resolver:
     def node(self, path: Path) -> AnyNode:
         node = self.doc.node_at(tuple(path))
         if node is None:
+            _refuse_aliased(self.doc, path)
             raise EditError(f"no node at {'/'.join(map(str, path))}")
         return node
 
@@ -100,6 +101,7 @@ class _Resolver:
         if self.doc.is_tag_step(path):  # the argument of !Fn: write the whole function again
             return self.set_value(path[:-1], {path[-1]: value}, order)
         node = self.node(path)
+        _refuse_anchor_within(self.doc, node, path)
         if self.yaml and isinstance(node, Scalar) and node.style == "|":
             new = value
             if node.tag:
@@ -217,6 +219,7 @@ class _Resolver:
     def delete(self, path: Path, order: int) -> Splice:
         parent = self.node(path[:-1])
         node = self.node(path)
+        _refuse_anchor_within(self.doc, node, path)
         if isinstance(parent, Mapping):
             idx = parent.index_of(path[-1])
             if len(parent.pairs) == 1:
@@ -325,6 +328,7 @@ class _Resolver:
     def rename(self, path: Path, new_key: str, order: int) -> Splice:
         key = self.doc.key_at(path)
         if key is None:
+            _refuse_aliased(self.doc, path)
             raise EditError(f"no key at {'/'.join(map(str, path))}")
         if self.doc.line_start(key.end) != self.doc.line_start(key.start):
             raise EditError(f"key {key.value!r} spans lines: not renamed")
@@ -345,6 +349,19 @@ def _quoted(s: str, quote: str) -> str:
 
 def _fail(message: str):
     raise EditError(message)
+
+
+def _refuse_aliased(doc: Document, path: Path) -> None:
+    name = doc.alias_at(tuple(path))
+    if name is not None:
+        raise EditError(f"{'/'.join(map(str, path))} is part of YAML anchor &{name}, which an alias (*{name}) "
+                        "repeats: an edit there would change every copy")
+
+
+def _refuse_anchor_within(doc: Document, node: AnyNode, path: Path) -> None:
+    name = doc.anchor_within(node)
+    if name is not None:
+        raise EditError(f"{'/'.join(map(str, path))} holds YAML anchor &{name}, which aliases elsewhere refer to")
 
 
 def keeps_layout(doc: Document, path: Path, value: Any) -> bool:

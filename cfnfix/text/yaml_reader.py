@@ -14,6 +14,7 @@ Plain scalars are resolved by YAML 1.1 rules (see yaml11), as CloudFormation rea
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -30,7 +31,9 @@ except ImportError:  # pragma: no cover - without ruamel.yaml.clib: pure Python 
     CParser = None
 
 MAX_DEPTH = 200
-# Anchors and aliases can make a small file stand for a huge tree ("billion laughs").
+# Anchors and aliases can make a small file stand for a huge tree ("billion laughs"): the nodes
+# that aliases add (each alias counts the size of what it stands for) are limited. The nodes
+# written out in the file are not counted: the size limit bounds those.
 MAX_EXPANDED_NODES = 2_000_000
 _STD = "tag:yaml.org,2002:"
 _STD_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary")}
@@ -44,25 +47,39 @@ def _pure_events(body: str):
     return iter(YAML(typ="safe", pure=True).parse(body)).__next__
 
 
-def read_yaml(text: str) -> tuple[Node, Any]:
-    """Parse ``text`` (BOM allowed) into (root node, data). Raises TemplateError."""
+def read_yaml(text: str, aliased: list | None = None) -> tuple[Node, Any]:
+    """Parse ``text`` (BOM allowed) into (root node, data). Raises TemplateError.
+
+    ``aliased``, when given, receives the nodes that one or more aliases stand for (the same
+    node object sits at the anchor's path and at every alias's path), paired with the anchor's
+    name: an edit to such a node would change every copy."""
     offset = 1 if text.startswith("\ufeff") else 0
+    if text.startswith("\ufeff", offset):
+        raise TemplateError("a second byte-order mark (U+FEFF) at the start of the file: remove it", 1, 2)
     body = text[offset:]
+
+    def build(events, patched=False):
+        builder = _Builder(body, offset, patched)
+        result = builder.build(events)
+        if aliased is not None:
+            aliased.extend(builder.aliased)
+        return result
+
     if CParser is not None:
         try:
-            return _Builder(body, offset).build(_c_events(body))
+            return build(_c_events(body))
         except MarkedYAMLError as e:
             if "':'" in str(e.problem) and _COLON not in body:
                 hidden = _hide_flow_colons(body)
                 if hidden != body:
                     try:
-                        return _Builder(body, offset, True).build(_c_events(hidden))
+                        return build(_c_events(hidden), True)
                     except YAMLError:
                         pass
         except YAMLError:
             pass  # the pure parser below words the error
     try:
-        return _Builder(body, offset).build(_pure_events(body))
+        return build(_pure_events(body))
     except MarkedYAMLError as e:
         raise _template_error(e) from None
     except ReaderError as e:
@@ -138,7 +155,9 @@ class _Builder:
         self.offset = offset
         self.patched = patched  # events come from _hide_flow_colons(text): restore the colons
         self.anchors: dict[str, tuple[Node, Any, int]] = {}
-        self.expanded = 0
+        self.expanded = 0  # nodes added by aliases
+        self.aliased: list[tuple[Node, str]] = []  # nodes aliases stand for, with the anchor's name
+        self._aliased_ids: set[int] = set()
 
     def fail(self, mark, message: str):
         raise TemplateError(message, mark.line + 1, mark.column + 1)
@@ -179,13 +198,16 @@ class _Builder:
                 value = ev.value
                 if self.patched and _COLON in value:
                     value = value.replace(_COLON, ":")
-                data = resolve_plain(value) if not style and ev.tag is None else value
+                try:
+                    data = resolve_plain(value) if not style and ev.tag is None else value
+                except ValueError:  # Python's limit on converting long digit strings to int
+                    self.fail(sm, f"an integer of {sum(c.isdigit() for c in value):,} digits: cfnfix reads integers of up to "
+                                  f"{sys.get_int_max_str_digits():,} digits")
                 node = Scalar(start, end, sm.line + 1, sm.column + 1, tag, data, style)
                 if tag:
                     data = intrinsic_value(tag, value)
                 if ev.anchor:
                     self.anchors[ev.anchor] = (node, data, 1)
-                self.expanded += 1
                 root = self.attach(stack, node, data, 1, ev) or root
             elif kind in ("MappingStartEvent", "SequenceStartEvent"):
                 if len(stack) >= MAX_DEPTH:
@@ -216,7 +238,6 @@ class _Builder:
                     data = normalize(data)
                 if frame.anchor:
                     self.anchors[frame.anchor] = (node, data, frame.size)
-                self.expanded += 1
                 root = self.attach(stack, node, data, frame.size, ev) or root
             elif kind == "AliasEvent":
                 if ev.anchor not in self.anchors:
@@ -224,7 +245,10 @@ class _Builder:
                 node, data, size = self.anchors[ev.anchor]
                 self.expanded += size
                 if self.expanded > MAX_EXPANDED_NODES:
-                    self.fail(ev.start_mark, "aliases expand to more than 2,000,000 nodes (a 'billion laughs' document?)")
+                    self.fail(ev.start_mark, f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (a 'billion laughs' document?)")
+                if id(node) not in self._aliased_ids:
+                    self._aliased_ids.add(id(node))
+                    self.aliased.append((node, ev.anchor))
                 root = self.attach(stack, node, data, size, ev) or root
             elif kind == "DocumentStartEvent":
                 documents += 1
@@ -235,8 +259,6 @@ class _Builder:
         return root
 
     def attach(self, stack: list[_Frame], node: Node, data: Any, size: int, ev):
-        if self.expanded > MAX_EXPANDED_NODES:
-            self.fail(ev.start_mark, "aliases expand to more than 2,000,000 nodes (a 'billion laughs' document?)")
         if not stack:
             return (node, data)
         frame = stack[-1]

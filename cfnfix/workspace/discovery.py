@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Iterator
 
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", "cdk.out", ".aws-sam"}
-_LOOKS_LIKE_TEMPLATE = re.compile(r'AWSTemplateFormatVersion|^[\s{]*"?Resources"?\s*:', re.M)
+# A line that starts (after blanks or a "{") with a Resources key. Only spaces, tabs and "{" may
+# lead: a pattern that let the run of blanks before it span lines would be tried again from
+# every line start of a long run of blank lines, which is quadratic.
+_RESOURCES_LINE = re.compile(r'^[ \t{]*"?Resources"?[ \t]*:', re.M)
 
 
 class _GitIgnore:
@@ -87,18 +91,32 @@ def discover(paths: list[Path], on_error=None, excluded=None) -> Iterator[tuple[
                 if not name.lower().endswith(TEMPLATE_SUFFIXES):
                     continue
                 full = d / name
-                real = full.resolve()
-                if full.is_symlink() and root not in real.parents:
+                if not _regular_file(full):
+                    continue  # a FIFO, a device, a link to nowhere or a link loop: not a template
+                link = full.is_symlink()
+                real = Path(os.path.realpath(full))
+                if link and root not in real.parents:
                     continue  # a link out of the tree: not ours to rewrite
-                if ignore.ignored(real if not full.is_symlink() else full.absolute(), False):
+                if ignore.ignored(real if not link else full.absolute(), False):
                     continue
                 if excluded is not None and excluded(full, False):
                     continue
                 yield full, False
 
 
+def _regular_file(path: Path) -> bool:
+    """True when ``path`` (after links) is a regular file; False for anything else, including
+    a dangling link and a link loop (which make ``Path.resolve`` raise)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def looks_like_template(text: str) -> bool:
-    return bool(_LOOKS_LIKE_TEMPLATE.search(text))
+    """Whether a file found in a directory looks like a CloudFormation template: it names
+    AWSTemplateFormatVersion, or a line starts with a Resources key. Linear in the text's size."""
+    return "AWSTemplateFormatVersion" in text or _RESOURCES_LINE.search(text) is not None
 
 
 # ----- exclude / per-file-ignores (``[tool.cfnfix]`` and the command line) ------------------------
