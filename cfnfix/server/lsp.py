@@ -1,0 +1,378 @@
+"""The language server: pygls and lsprotocol carry the protocol; this module keeps the open
+documents, runs ``analysis`` off the event loop and turns its items into diagnostics, code
+actions and hovers.
+
+- Text sync is incremental. The server keeps its own copy of each document and applies the
+  changes with ``positions.LineIndex`` (protocol lines and UTF-16/8/32 columns exactly).
+- Diagnostics are computed on open, on save and, ``DEBOUNCE`` seconds after the last change, on
+  change; in one worker thread, so the event loop keeps answering. First without the validator
+  (the quick answer), then, when there are fixes, with it: refused fixes turn into information.
+  A result for a version the editor has moved past is dropped.
+- Code actions: a quick fix per fixer (``cfnfix --write --select CODE``), "ignore CODE for this
+  entry" (YAML), and ``source.fixAll.cfnfix`` (``cfnfix --write``, safe fixes only unless the
+  setting ``unsafeFixes`` is true). Their edits are computed when the client resolves the action,
+  or at once for a client that cannot resolve, and always with the validator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+
+from ..fixing.verify import Checker, LintUnavailable, make_checker
+from ..version import __version__
+from .analysis import FIX, REFUSED, REPORT, Analysis, Item, analyse, fix_all, fix_code, hover_text, ignore_edit
+from .positions import UTF8, UTF16, UTF32, LineIndex, apply_change, text_edits
+from .project import EditorSettings, Projects
+
+log = logging.getLogger("cfnfix.server")
+
+DEBOUNCE = 0.1  # seconds after the last change before a document is analysed again
+FIX_ALL = "source.fixAll.cfnfix"
+QUICKFIX = lsp.CodeActionKind.QuickFix.value
+_ENCODINGS = {lsp.PositionEncodingKind.Utf8: UTF8, lsp.PositionEncodingKind.Utf16: UTF16, lsp.PositionEncodingKind.Utf32: UTF32}
+
+
+def _path(uri: str) -> Path | None:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    path = url2pathname(parsed.path) if not parsed.netloc else f"//{parsed.netloc}{unquote(parsed.path)}"
+    return Path(path)
+
+
+@dataclass(eq=False)
+class OpenDocument:
+    uri: str
+    text: str
+    version: int | None
+    language: str = ""
+    path: Path | None = None
+    analysis: Analysis | None = None
+    analysed: tuple | None = None  # (version, text) the analysis is of
+    timer: asyncio.TimerHandle | None = None
+    running: bool = False
+    again: bool = False  # asked to analyse while an analysis was running
+    edits: dict = field(default_factory=dict)  # (version, action, code, entry) -> edits
+
+    @property
+    def filename(self) -> str:
+        if self.path is not None:
+            return str(self.path)
+        name = self.uri.rstrip("/").rsplit("/", 1)[-1] or "untitled"
+        if not name.lower().endswith((".yaml", ".yml", ".json", ".template")):
+            name += ".json" if self.language == "json" else ".yaml"
+        return name
+
+    def current(self) -> Analysis | None:
+        """The analysis of the text as it is now, if there is one."""
+        if self.analysis is not None and self.analysed == (self.version, self.text):
+            return self.analysis
+        return None
+
+
+class CfnfixServer(LanguageServer):
+    def __init__(self):
+        super().__init__("cfnfix", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        self.documents: dict[str, OpenDocument] = {}
+        self.settings = EditorSettings()
+        self.projects = Projects()
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfnfix-analysis")
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.encoding = UTF16
+        self._checkers: dict[str, Checker | None] = {}
+        self._said: set[str] = set()
+
+    # ----- helpers -----------------------------------------------------------------------------
+    def checker(self) -> Checker | None:
+        """The validator the settings choose (made once per choice; used in the worker only)."""
+        choice = self.settings.validator
+        if choice not in self._checkers:
+            try:
+                self._checkers[choice] = make_checker(choice)
+            except LintUnavailable as e:
+                self._checkers[choice] = None
+                self.say(f"cfnfix: {e}; fixes are offered unchecked", lsp.MessageType.Warning)
+        return self._checkers[choice]
+
+    def say(self, message: str, kind: lsp.MessageType = lsp.MessageType.Info) -> None:
+        """Show a message once per server run."""
+        if message in self._said:
+            return
+        self._said.add(message)
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.window_show_message, lsp.ShowMessageParams(kind, message))
+
+    def _capability(self, *names: str):
+        value = self.client_capabilities
+        for name in names:
+            value = getattr(value, name, None)
+            if value is None:
+                return None
+        return value
+
+    def can_resolve(self) -> bool:
+        props = self._capability("text_document", "code_action", "resolve_support", "properties") or []
+        return "edit" in props
+
+    def _range(self, index: LineIndex, start: int, end: int) -> lsp.Range:
+        return lsp.Range(lsp.Position(*index.position(start)), lsp.Position(*index.position(end)))
+
+    def diagnostic(self, item: Item, index: LineIndex) -> lsp.Diagnostic:
+        return lsp.Diagnostic(
+            range=self._range(index, item.start, item.end),
+            message=item.message,
+            severity=lsp.DiagnosticSeverity(item.severity),
+            code=item.code,
+            code_description=lsp.CodeDescription(href=item.docs_url) if item.docs_url else None,
+            source="cfnfix",
+            data={"kind": item.kind, "unsafe": item.unsafe} if item.code else {"kind": item.kind},
+        )
+
+    # ----- analysis ----------------------------------------------------------------------------
+    def schedule(self, doc: OpenDocument, delay: float = 0.0) -> None:
+        if doc.timer is not None:
+            doc.timer.cancel()
+        doc.timer = self.loop.call_later(delay, self._start, doc)
+
+    def _start(self, doc: OpenDocument) -> None:
+        doc.timer = None
+        if self.documents.get(doc.uri) is not doc:
+            return
+        if doc.running:
+            doc.again = True
+            return
+        doc.running, doc.again = True, False
+        future = self.loop.run_in_executor(self.worker, self._analyse, doc, doc.version, doc.text)
+        future.add_done_callback(lambda f: self._finished(doc, f))
+
+    def _finished(self, doc: OpenDocument, future: asyncio.Future) -> None:
+        doc.running = False
+        if not future.cancelled() and future.exception() is not None:
+            log.error("analysis failed", exc_info=future.exception())
+        if doc.again and self.documents.get(doc.uri) is doc:
+            self._start(doc)
+
+    def _analyse(self, doc: OpenDocument, version: int | None, text: str) -> None:
+        """In the worker: analyse, publish; then, with the validator, publish again."""
+        project = self.projects.for_path(doc.path)
+        first = analyse(text, doc.filename, project)
+        self.loop.call_soon_threadsafe(self._publish, doc, version, text, first)
+        if not any(i.kind == FIX for i in first.items) or (doc.version, doc.text) != (version, text):
+            return
+        checker = self.checker()
+        if checker is None:
+            return
+        checked = analyse(text, doc.filename, project, checker)
+        same = _said(checked) == _said(first)  # nothing refused: no need to say it all again
+        self.loop.call_soon_threadsafe(self._publish, doc, version, text, checked, not same)
+
+    def _publish(self, doc: OpenDocument, version: int | None, text: str, analysis: Analysis, send: bool = True) -> None:
+        if self.documents.get(doc.uri) is not doc or (doc.version, doc.text) != (version, text):
+            return  # the document moved on: its own analysis follows
+        doc.analysis, doc.analysed = analysis, (version, text)
+        if not send:
+            return
+        index = LineIndex(text, self.encoding)
+        diagnostics = [self.diagnostic(i, index) for i in analysis.items]
+        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(doc.uri, diagnostics, version))
+
+    async def current(self, doc: OpenDocument) -> Analysis:
+        """The analysis of the document as it is now (made now, unpublished, if it is not there yet)."""
+        analysis = doc.current()
+        if analysis is not None:
+            return analysis
+        version, text = doc.version, doc.text
+        return await self.loop.run_in_executor(self.worker, lambda: analyse(text, doc.filename, self.projects.for_path(doc.path)))
+
+    async def edits(self, doc: OpenDocument, action: str, code: str | None = None, entry: list | None = None):
+        """The edits of a code action on the document as it is now, or None when it has none."""
+        analysis = await self.current(doc)
+        key = (doc.version, action, code, tuple(entry) if entry else None)
+        if key in doc.edits:
+            return doc.edits[key]
+        text, unsafe = analysis.text, self.settings.unsafe_fixes
+
+        def job():
+            if action == "ignore":
+                item = next((i for i in analysis.items if i.code == code and i.entry == key[3]), None)
+                edit = ignore_edit(analysis, item) if item is not None else None
+                return [edit] if edit else None
+            checker = self.checker()
+            if action == "fixAll":
+                safe_only = (analysis.project.safe_only if analysis.project else False) or not unsafe
+                result = fix_all(analysis, safe_only, checker)
+            else:
+                result = fix_code(analysis, code, checker)
+            if result is None or result.text == text:
+                return None
+            return text_edits(text, result.text)
+
+        found = await self.loop.run_in_executor(self.worker, job)
+        if doc.text == text:
+            doc.edits[key] = found
+        return found if doc.text == text else None
+
+    def workspace_edit(self, doc: OpenDocument, edits) -> lsp.WorkspaceEdit:
+        index = LineIndex(doc.text, self.encoding)
+        changes = [lsp.TextEdit(self._range(index, s, e), new) for s, e, new in edits]
+        if self._capability("workspace", "workspace_edit", "document_changes"):
+            ident = lsp.OptionalVersionedTextDocumentIdentifier(uri=doc.uri, version=doc.version)
+            return lsp.WorkspaceEdit(document_changes=[lsp.TextDocumentEdit(ident, changes)])
+        return lsp.WorkspaceEdit(changes={doc.uri: changes})
+
+
+def _said(analysis: Analysis) -> list[tuple]:
+    return [(i.kind, i.code, i.start, i.end, i.severity, i.message) for i in analysis.items]
+
+
+def _wanted(kind: str, only: list[str] | None) -> bool:
+    return not only or any(kind == o or kind.startswith(o + ".") for o in only)
+
+
+def build() -> CfnfixServer:
+    server = CfnfixServer()
+
+    @server.feature(lsp.INITIALIZE)
+    def initialize(ls: CfnfixServer, params: lsp.InitializeParams):
+        ls.loop = asyncio.get_running_loop()
+        ls.encoding = _ENCODINGS.get(ls.workspace.position_encoding, UTF16)
+        ls.settings = ls.settings.updated(params.initialization_options)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: CfnfixServer, params: lsp.DidOpenTextDocumentParams):
+        item = params.text_document
+        doc = OpenDocument(item.uri, item.text, item.version, item.language_id, _path(item.uri))
+        ls.documents[item.uri] = doc
+        ls.schedule(doc)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: CfnfixServer, params: lsp.DidChangeTextDocumentParams):
+        doc = ls.documents.get(params.text_document.uri)
+        if doc is None:
+            return
+        text = doc.text
+        for change in params.content_changes:
+            if isinstance(change, lsp.TextDocumentContentChangePartial):
+                r = change.range
+                text = apply_change(text, (r.start.line, r.start.character), (r.end.line, r.end.character), change.text, ls.encoding)
+            else:
+                text = change.text
+        doc.text, doc.version = text, params.text_document.version
+        doc.edits.clear()
+        ls.schedule(doc, DEBOUNCE)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: CfnfixServer, params: lsp.DidSaveTextDocumentParams):
+        doc = ls.documents.get(params.text_document.uri)
+        if doc is not None:
+            doc.edits.clear()  # the configuration may have changed with it
+            ls.schedule(doc)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: CfnfixServer, params: lsp.DidCloseTextDocumentParams):
+        doc = ls.documents.pop(params.text_document.uri, None)
+        if doc is not None and doc.timer is not None:
+            doc.timer.cancel()
+        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(params.text_document.uri, []))
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(ls: CfnfixServer, params: lsp.DidChangeConfigurationParams):
+        ls.settings = ls.settings.updated(params.settings)
+        for doc in ls.documents.values():
+            doc.edits.clear()
+            ls.schedule(doc)
+
+    @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
+                    lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL], resolve_provider=True))
+    async def code_action(ls: CfnfixServer, params: lsp.CodeActionParams):
+        doc = ls.documents.get(params.text_document.uri)
+        if doc is None:
+            return None
+        analysis = await ls.current(doc)
+        index = LineIndex(analysis.text, ls.encoding)
+        first, last = params.range.start.line, params.range.end.line
+        only = params.context.only
+        eager = not ls.can_resolve()
+        actions: list[lsp.CodeAction] = []
+
+        async def offer(title: str, kind: str, action: str, diagnostics, code=None, entry=None, preferred=None):
+            data = {"uri": doc.uri, "version": doc.version, "action": action, "code": code, "entry": list(entry) if entry else None}
+            ca = lsp.CodeAction(title=title, kind=kind, diagnostics=diagnostics or None, is_preferred=preferred, data=data)
+            if eager or action == "ignore":
+                found = await ls.edits(doc, action, code, entry)
+                if not found:
+                    return
+                ca.edit = ls.workspace_edit(doc, found)
+            actions.append(ca)
+
+        if _wanted(QUICKFIX, only):
+            counts = analysis.fix_counts()
+            hits = [i for i in analysis.items
+                    if i.code and index.position(i.start)[0] <= last and index.position(i.end)[0] >= first]
+            codes_done, ignores_done = set(), set()
+            for item in hits:
+                if item.kind == FIX and item.code not in codes_done:
+                    codes_done.add(item.code)
+                    same = [ls.diagnostic(i, index) for i in hits if i.kind == FIX and i.code == item.code]
+                    n = counts[item.code]
+                    title = f"cfnfix: {item.message} ({item.code})" if n == 1 else f"cfnfix: fix all {n} {item.code} problems"
+                    if n > 1 and any(i.unsafe for i in analysis.items if i.kind == FIX and i.code == item.code):
+                        title += " (unsafe fixes)"
+                    await offer(title, QUICKFIX, "fix", same, item.code, preferred=not item.unsafe)
+            for item in hits:
+                if item.kind in (FIX, REPORT, REFUSED) and item.entry and (item.code, item.entry) not in ignores_done:
+                    ignores_done.add((item.code, item.entry))
+                    await offer(f"cfnfix: ignore {item.code} for {item.entry[1]}", QUICKFIX, "ignore",
+                                [ls.diagnostic(item, index)], item.code, item.entry)
+        if _wanted(FIX_ALL, only) and any(i.kind == FIX for i in analysis.items):
+            safe_only = (analysis.project.safe_only if analysis.project else False) or not ls.settings.unsafe_fixes
+            if not safe_only or any(i.kind == FIX and not i.unsafe for i in analysis.items):
+                title = "cfnfix: fix all safe problems" if safe_only else "cfnfix: fix all problems (unsafe fixes too)"
+                await offer(title, FIX_ALL, "fixAll", None)
+        return actions
+
+    @server.feature(lsp.CODE_ACTION_RESOLVE)
+    async def code_action_resolve(ls: CfnfixServer, action: lsp.CodeAction):
+        data = action.data if isinstance(action.data, dict) else {}
+        doc = ls.documents.get(data.get("uri", ""))
+        if doc is None or action.edit is not None:
+            return action
+        found = await ls.edits(doc, data.get("action", ""), data.get("code"), data.get("entry"))
+        action.edit = ls.workspace_edit(doc, found or [])
+        return action
+
+    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+    async def hover(ls: CfnfixServer, params: lsp.HoverParams):
+        doc = ls.documents.get(params.text_document.uri)
+        analysis = doc.current() if doc is not None else None
+        if analysis is None:
+            return None
+        index = LineIndex(analysis.text, ls.encoding)
+        offset = index.offset(params.position.line, params.position.character)
+        hits = [i for i in analysis.items if i.code and i.start <= offset <= i.end]
+        if not hits:
+            return None
+        formats = ls._capability("text_document", "hover", "content_format") or []
+        markdown = lsp.MarkupKind.Markdown in formats
+        texts = await ls.loop.run_in_executor(ls.worker, lambda: [hover_text(analysis, i, markdown) for i in hits])
+        kind = lsp.MarkupKind.Markdown if markdown else lsp.MarkupKind.PlainText
+        return lsp.Hover(lsp.MarkupContent(kind, ("\n\n---\n\n" if markdown else "\n\n").join(texts)),
+                         range=ls._range(index, hits[0].start, hits[0].end))
+
+    @server.feature(lsp.SHUTDOWN)
+    def shutdown(ls: CfnfixServer, *args):
+        for doc in ls.documents.values():
+            if doc.timer is not None:
+                doc.timer.cancel()
+        ls.worker.shutdown(wait=False, cancel_futures=True)
+
+    return server
