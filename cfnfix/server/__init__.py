@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 USAGE = """cfnfix server [--stdio] [--log-level LEVEL]
@@ -16,8 +17,8 @@ section "Editor integration"). It needs the server extra: pip install 'cfnfix[se
 
 
 def serve(args: list[str]) -> int:
-    """Run ``cfnfix server ARGS``; the exit code: 0 after the client's shutdown and exit, 1 when the
-    client went away without them, 2 for bad arguments or a missing pygls."""
+    """Run ``cfnfix server ARGS``; the process ends with 0 after the client's shutdown and exit, 1
+    when the client went away without them; 2 (returned) for bad arguments or a missing pygls."""
     parser = argparse.ArgumentParser(prog="cfnfix server", usage=USAGE, add_help=True)
     parser.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default and only transport)")
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -43,4 +44,8 @@ def serve(args: list[str]) -> int:
         server.start_io(stdin, stdout)
     finally:
         sys.stdout = sys.__stdout__
-    return 0 if getattr(server.protocol, "_shutdown", False) else 1
+    code = 0 if getattr(server.protocol, "_shutdown", False) else 1
+    # An analysis may still be running in the worker thread; it writes nothing, so the process
+    # ends now rather than after it (an editor expects the server gone once it said exit).
+    sys.stderr.flush()
+    os._exit(code)

@@ -82,6 +82,7 @@ class Analysis:
     doc: Document | None = field(default=None, repr=False)  # the parsed input (after text repairs)
     crashed: dict[str, str] = field(default_factory=dict)  # fixer code -> what went wrong
     template: bool = True  # False: not a template (or excluded, or ignore-file): nothing to show
+    checked: bool = False  # the validator has checked the fixes (refused ones are REFUSED items)
     _details: dict | None = field(default=None, repr=False)
 
     @property
@@ -104,6 +105,46 @@ class Analysis:
         from ..reports.explanation import detail_line
 
         return [detail_line(d) for d in self._details.get(id(change), [])]
+
+
+class Superseded(Exception):
+    """The text changed while it was being analysed: the analysis stops, a newer one follows."""
+
+
+class _Checkpoint(Fixer):
+    """Run between the fixers, changes nothing: stops an analysis whose text is out of date."""
+
+    code = ""
+
+    def __init__(self, stale):
+        super().__init__()
+        self.stale = stale
+
+    def run(self, template):
+        if self.stale():
+            raise Superseded()
+        return ()
+
+
+class _StaleChecker(Checker):
+    """The validator, asked only while the text is current (it is the slow part of a checked run)."""
+
+    def __init__(self, checker: Checker, stale):
+        self.checker, self.stale, self.name = checker, stale, checker.name
+
+    def findings(self, text: str, filename: str = "template.yaml"):
+        if self.stale():
+            raise Superseded()
+        return self.checker.findings(text, filename)
+
+
+def _watched(fixers: list[Fixer], checker: Checker | None, stale) -> tuple[list[Fixer], Checker | None]:
+    if stale is None:
+        return fixers, checker
+    out: list[Fixer] = []
+    for f in fixers:
+        out += [_Checkpoint(stale), f]
+    return out, (_StaleChecker(checker, stale) if checker is not None else None)
 
 
 class _Probe(Fixer):
@@ -235,10 +276,11 @@ def _first_line(text: str) -> tuple[int, int]:
     return 0, _line_content_end(text, 0)
 
 
-def analyse(text: str, filename: str, project: Project, checker: Checker | None = None) -> Analysis:
+def analyse(text: str, filename: str, project: Project, checker: Checker | None = None, stale=None) -> Analysis:
     """Run the project's fixers over ``text`` (all of them, unsafe ones too, so that every fix
     shows) and place what they found. With a ``checker``, fixes that would make the template worse
-    are refused, as on the command line."""
+    are refused, as on the command line. ``stale()`` true stops the analysis (Superseded) between
+    two fixers or before the validator."""
     out = Analysis(text, filename, project)
     if project.excluded or not looks_like_template(text) or file_ignored(text):
         out.template = False
@@ -250,9 +292,12 @@ def analyse(text: str, filename: str, project: Project, checker: Checker | None 
     fixers = list(project.fixers)
     for _attempt in range(4):
         probe = _Probe()
+        watched, check = _watched(fixers, checker, stale)
         try:
-            result = fix_document(text, filename, [probe, *fixers], safe_only=False, checker=checker)
+            result = fix_document(text, filename, [probe, *watched], safe_only=False, checker=check)
             break
+        except Superseded:
+            raise
         except NotATemplate:
             out.template = False
             return out
@@ -335,22 +380,25 @@ def _place(out: Analysis, result: Result, doc: Document | None, fmt: str) -> Non
 
 
 # ----- fixing for the code actions -------------------------------------------------------------
-def fix_all(analysis: Analysis, safe_only: bool, checker: Checker | None = None) -> Result | None:
+def fix_all(analysis: Analysis, safe_only: bool, checker: Checker | None = None, stale=None) -> Result | None:
     """Every fix of the project's fixers (only safe ones with ``safe_only``): ``cfnfix --write``."""
-    return _fix(analysis, analysis.fixers, safe_only, checker)
+    return _fix(analysis, analysis.fixers, safe_only, checker, stale)
 
 
-def fix_code(analysis: Analysis, code: str, checker: Checker | None = None) -> Result | None:
+def fix_code(analysis: Analysis, code: str, checker: Checker | None = None, stale=None) -> Result | None:
     """The fixes of one fixer alone, unsafe ones too: ``cfnfix --write --select CODE``."""
     fixers = [f for f in analysis.fixers if f.code == code]
-    return _fix(analysis, fixers, False, checker) if fixers else None
+    return _fix(analysis, fixers, False, checker, stale) if fixers else None
 
 
-def _fix(analysis: Analysis, fixers: list[Fixer], safe_only: bool, checker: Checker | None) -> Result | None:
+def _fix(analysis: Analysis, fixers: list[Fixer], safe_only: bool, checker: Checker | None, stale) -> Result | None:
     if not analysis.template or analysis.project is None or analysis.project.error or "*" in analysis.crashed:
         return None
+    fixers, checker = _watched(fixers, checker, stale)
     try:
         return fix_document(analysis.text, analysis.filename, fixers, safe_only=safe_only, checker=checker)
+    except Superseded:
+        raise
     except Exception:  # noqa: BLE001 - no fix to offer; the diagnostics already say what went wrong
         return None
 

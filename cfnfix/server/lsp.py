@@ -5,9 +5,10 @@ actions and hovers.
 - Text sync is incremental. The server keeps its own copy of each document and applies the
   changes with ``positions.LineIndex`` (protocol lines and UTF-16/8/32 columns exactly).
 - Diagnostics are computed on open, on save and, ``DEBOUNCE`` seconds after the last change, on
-  change; in one worker thread, so the event loop keeps answering. First without the validator
-  (the quick answer), then, when there are fixes, with it: refused fixes turn into information.
-  A result for a version the editor has moved past is dropped.
+  change; in a thread of their own, so the event loop keeps answering. First without the
+  validator (the quick answer), then, when there are fixes, with it in another thread: refused
+  fixes turn into information. An analysis stops as soon as its text is out of date (between two
+  fixers, or before the validator), and a result for a text the editor has moved past is dropped.
 - Code actions: a quick fix per fixer (``cfnfix --write --select CODE``), "ignore CODE for this
   entry" (YAML), and ``source.fixAll.cfnfix`` (``cfnfix --write``, safe fixes only unless the
   setting ``unsafeFixes`` is true). Their edits are computed when the client resolves the action,
@@ -29,7 +30,7 @@ from pygls.lsp.server import LanguageServer
 
 from ..fixing.verify import Checker, LintUnavailable, make_checker
 from ..version import __version__
-from .analysis import FIX, REFUSED, REPORT, Analysis, Item, analyse, fix_all, fix_code, hover_text, ignore_edit
+from .analysis import FIX, REFUSED, REPORT, Analysis, Item, Superseded, analyse, fix_all, fix_code, hover_text, ignore_edit
 from .positions import UTF8, UTF16, UTF32, LineIndex, apply_change, text_edits
 from .project import EditorSettings, Projects
 
@@ -56,12 +57,14 @@ class OpenDocument:
     version: int | None
     language: str = ""
     path: Path | None = None
+    generation: int = 0  # one more on every change: what analyses check to know they are stale
     analysis: Analysis | None = None
-    analysed: tuple | None = None  # (version, text) the analysis is of
+    analysed: int = -1  # the generation the analysis is of
     timer: asyncio.TimerHandle | None = None
     running: bool = False
     again: bool = False  # asked to analyse while an analysis was running
-    edits: dict = field(default_factory=dict)  # (version, action, code, entry) -> edits
+    waiters: list = field(default_factory=list)  # futures waiting for an analysis of this generation
+    edits: dict = field(default_factory=dict)  # (action, code, entry) -> edits, for this generation
 
     @property
     def filename(self) -> str:
@@ -74,9 +77,10 @@ class OpenDocument:
 
     def current(self) -> Analysis | None:
         """The analysis of the text as it is now, if there is one."""
-        if self.analysis is not None and self.analysed == (self.version, self.text):
-            return self.analysis
-        return None
+        return self.analysis if self.analysed == self.generation else None
+
+    def stale_after(self, generation: int):
+        return lambda: self.generation != generation
 
 
 class CfnfixServer(LanguageServer):
@@ -85,7 +89,12 @@ class CfnfixServer(LanguageServer):
         self.documents: dict[str, OpenDocument] = {}
         self.settings = EditorSettings()
         self.projects = Projects()
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfnfix-analysis")
+        # Three threads, so that nothing waits behind what it does not need: the analyses (each
+        # stops as soon as its text is out of date), the validator's work (the second pass of the
+        # diagnostics, the fixes of code actions), and the answers to hovers and ignore comments.
+        self.analyser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfnfix-analysis")
+        self.validator = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfnfix-validator")
+        self.answers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfnfix-answers")
         self.loop: asyncio.AbstractEventLoop | None = None
         self.encoding = UTF16
         self._checkers: dict[str, Checker | None] = {}
@@ -93,7 +102,7 @@ class CfnfixServer(LanguageServer):
 
     # ----- helpers -----------------------------------------------------------------------------
     def checker(self) -> Checker | None:
-        """The validator the settings choose (made once per choice; used in the worker only)."""
+        """The validator the settings choose (made once per choice, used in the validator thread)."""
         choice = self.settings.validator
         if choice not in self._checkers:
             try:
@@ -138,88 +147,133 @@ class CfnfixServer(LanguageServer):
         )
 
     # ----- analysis ----------------------------------------------------------------------------
+    def changed(self, doc: OpenDocument) -> None:
+        doc.generation += 1
+        doc.edits.clear()
+
     def schedule(self, doc: OpenDocument, delay: float = 0.0) -> None:
         if doc.timer is not None:
             doc.timer.cancel()
         doc.timer = self.loop.call_later(delay, self._start, doc)
 
     def _start(self, doc: OpenDocument) -> None:
-        doc.timer = None
+        if doc.timer is not None:
+            doc.timer.cancel()
+            doc.timer = None
         if self.documents.get(doc.uri) is not doc:
             return
         if doc.running:
             doc.again = True
             return
         doc.running, doc.again = True, False
-        future = self.loop.run_in_executor(self.worker, self._analyse, doc, doc.version, doc.text)
-        future.add_done_callback(lambda f: self._finished(doc, f))
+        generation, text = doc.generation, doc.text
+        project = lambda: self.projects.for_path(doc.path)  # noqa: E731 - read in the thread
+        future = self.loop.run_in_executor(
+            self.analyser, lambda: analyse(text, doc.filename, project(), stale=doc.stale_after(generation)))
+        future.add_done_callback(lambda f: self._analysed(doc, generation, f))
 
-    def _finished(self, doc: OpenDocument, future: asyncio.Future) -> None:
+    def _analysed(self, doc: OpenDocument, generation: int, future: asyncio.Future) -> None:
         doc.running = False
-        if not future.cancelled() and future.exception() is not None:
-            log.error("analysis failed", exc_info=future.exception())
-        if doc.again and self.documents.get(doc.uri) is doc:
+        error = future.exception() if not future.cancelled() else None
+        if error is not None and not isinstance(error, Superseded):
+            log.error("analysis failed", exc_info=error)
+        elif error is None and not future.cancelled():
+            self._publish(doc, generation, future.result())
+        if self.documents.get(doc.uri) is doc and (doc.again or doc.waiters and doc.analysed != doc.generation):
             self._start(doc)
+        elif error is not None and not isinstance(error, Superseded):
+            self._wake(doc, None)
 
-    def _analyse(self, doc: OpenDocument, version: int | None, text: str) -> None:
-        """In the worker: analyse, publish; then, with the validator, publish again."""
-        project = self.projects.for_path(doc.path)
-        first = analyse(text, doc.filename, project)
-        self.loop.call_soon_threadsafe(self._publish, doc, version, text, first)
-        if not any(i.kind == FIX for i in first.items) or (doc.version, doc.text) != (version, text):
+    def _wake(self, doc: OpenDocument, analysis: Analysis | None) -> None:
+        waiters, doc.waiters = doc.waiters, []
+        for w in waiters:
+            if not w.done():
+                w.set_result(analysis)
+
+    def _publish(self, doc: OpenDocument, generation: int, analysis: Analysis, send: bool = True) -> None:
+        """Keep and send an analysis of the text as it is; then, when it has fixes, check them
+        with the validator in its thread (a second publication when that refuses some)."""
+        if self.documents.get(doc.uri) is not doc or doc.generation != generation:
+            return  # the document moved on: its own analysis follows
+        doc.analysis, doc.analysed = analysis, generation
+        self._wake(doc, analysis)
+        if send:
+            index = LineIndex(analysis.text, self.encoding)
+            diagnostics = [self.diagnostic(i, index) for i in analysis.items]
+            self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(doc.uri, diagnostics, doc.version))
+        if analysis.checked or not any(i.kind == FIX for i in analysis.items):
             return
         checker = self.checker()
         if checker is None:
             return
-        checked = analyse(text, doc.filename, project, checker)
-        same = _said(checked) == _said(first)  # nothing refused: no need to say it all again
-        self.loop.call_soon_threadsafe(self._publish, doc, version, text, checked, not same)
+        text, project = analysis.text, analysis.project
+        future = self.loop.run_in_executor(
+            self.validator, lambda: analyse(text, doc.filename, project, checker, stale=doc.stale_after(generation)))
 
-    def _publish(self, doc: OpenDocument, version: int | None, text: str, analysis: Analysis, send: bool = True) -> None:
-        if self.documents.get(doc.uri) is not doc or (doc.version, doc.text) != (version, text):
-            return  # the document moved on: its own analysis follows
-        doc.analysis, doc.analysed = analysis, (version, text)
-        if not send:
-            return
-        index = LineIndex(text, self.encoding)
-        diagnostics = [self.diagnostic(i, index) for i in analysis.items]
-        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(doc.uri, diagnostics, version))
+        def checked(f: asyncio.Future) -> None:
+            error = f.exception() if not f.cancelled() else None
+            if f.cancelled() or isinstance(error, Superseded):
+                return
+            if error is not None:
+                log.error("validation failed", exc_info=error)
+                return
+            result = f.result()
+            result.checked = True
+            self._publish(doc, generation, result, send=_said(result) != _said(analysis))
 
-    async def current(self, doc: OpenDocument) -> Analysis:
-        """The analysis of the document as it is now (made now, unpublished, if it is not there yet)."""
+        future.add_done_callback(checked)
+
+    async def current(self, doc: OpenDocument) -> Analysis | None:
+        """The analysis of the document as it is now; waits for it (and starts it at once)."""
         analysis = doc.current()
         if analysis is not None:
             return analysis
-        version, text = doc.version, doc.text
-        return await self.loop.run_in_executor(self.worker, lambda: analyse(text, doc.filename, self.projects.for_path(doc.path)))
+        waiter = self.loop.create_future()
+        doc.waiters.append(waiter)
+        if not doc.running:
+            self._start(doc)
+        return await waiter
 
     async def edits(self, doc: OpenDocument, action: str, code: str | None = None, entry: list | None = None):
         """The edits of a code action on the document as it is now, or None when it has none."""
         analysis = await self.current(doc)
-        key = (doc.version, action, code, tuple(entry) if entry else None)
+        if analysis is None:
+            return None
+        key = (action, code, tuple(entry) if entry else None)
+        generation = doc.generation
+        if analysis is not doc.current():
+            return None
         if key in doc.edits:
             return doc.edits[key]
-        text, unsafe = analysis.text, self.settings.unsafe_fixes
+        text, unsafe, stale = analysis.text, self.settings.unsafe_fixes, doc.stale_after(generation)
 
-        def job():
-            if action == "ignore":
-                item = next((i for i in analysis.items if i.code == code and i.entry == key[3]), None)
-                edit = ignore_edit(analysis, item) if item is not None else None
-                return [edit] if edit else None
+        def ignore():
+            item = next((i for i in analysis.items if i.code == code and i.entry == key[2]), None)
+            edit = ignore_edit(analysis, item) if item is not None else None
+            return [edit] if edit else None
+
+        def fix():
             checker = self.checker()
             if action == "fixAll":
                 safe_only = (analysis.project.safe_only if analysis.project else False) or not unsafe
-                result = fix_all(analysis, safe_only, checker)
+                result = fix_all(analysis, safe_only, checker, stale)
             else:
-                result = fix_code(analysis, code, checker)
+                result = fix_code(analysis, code, checker, stale)
             if result is None or result.text == text:
                 return None
             return text_edits(text, result.text)
 
-        found = await self.loop.run_in_executor(self.worker, job)
-        if doc.text == text:
-            doc.edits[key] = found
-        return found if doc.text == text else None
+        try:
+            if action == "ignore":
+                found = await self.loop.run_in_executor(self.answers, ignore)
+            else:
+                found = await self.loop.run_in_executor(self.validator, fix)
+        except Superseded:
+            return None
+        if doc.generation != generation:
+            return None
+        doc.edits[key] = found
+        return found
 
     def workspace_edit(self, doc: OpenDocument, edits) -> lsp.WorkspaceEdit:
         index = LineIndex(doc.text, self.encoding)
@@ -267,28 +321,31 @@ def build() -> CfnfixServer:
             else:
                 text = change.text
         doc.text, doc.version = text, params.text_document.version
-        doc.edits.clear()
+        ls.changed(doc)
         ls.schedule(doc, DEBOUNCE)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: CfnfixServer, params: lsp.DidSaveTextDocumentParams):
         doc = ls.documents.get(params.text_document.uri)
         if doc is not None:
-            doc.edits.clear()  # the configuration may have changed with it
+            ls.changed(doc)  # the configuration may have changed with it
             ls.schedule(doc)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: CfnfixServer, params: lsp.DidCloseTextDocumentParams):
         doc = ls.documents.pop(params.text_document.uri, None)
-        if doc is not None and doc.timer is not None:
-            doc.timer.cancel()
+        if doc is not None:
+            ls.changed(doc)
+            if doc.timer is not None:
+                doc.timer.cancel()
+            ls._wake(doc, None)
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(params.text_document.uri, []))
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: CfnfixServer, params: lsp.DidChangeConfigurationParams):
         ls.settings = ls.settings.updated(params.settings)
         for doc in ls.documents.values():
-            doc.edits.clear()
+            ls.changed(doc)
             ls.schedule(doc)
 
     @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
@@ -298,6 +355,8 @@ def build() -> CfnfixServer:
         if doc is None:
             return None
         analysis = await ls.current(doc)
+        if analysis is None:
+            return None
         index = LineIndex(analysis.text, ls.encoding)
         first, last = params.range.start.line, params.range.end.line
         only = params.context.only
@@ -363,7 +422,7 @@ def build() -> CfnfixServer:
             return None
         formats = ls._capability("text_document", "hover", "content_format") or []
         markdown = lsp.MarkupKind.Markdown in formats
-        texts = await ls.loop.run_in_executor(ls.worker, lambda: [hover_text(analysis, i, markdown) for i in hits])
+        texts = await ls.loop.run_in_executor(ls.answers, lambda: [hover_text(analysis, i, markdown) for i in hits])
         kind = lsp.MarkupKind.Markdown if markdown else lsp.MarkupKind.PlainText
         return lsp.Hover(lsp.MarkupContent(kind, ("\n\n---\n\n" if markdown else "\n\n").join(texts)),
                          range=ls._range(index, hits[0].start, hits[0].end))
@@ -373,6 +432,7 @@ def build() -> CfnfixServer:
         for doc in ls.documents.values():
             if doc.timer is not None:
                 doc.timer.cancel()
-        ls.worker.shutdown(wait=False, cancel_futures=True)
+        for pool in (ls.analyser, ls.validator, ls.answers):
+            pool.shutdown(wait=False, cancel_futures=True)
 
     return server
