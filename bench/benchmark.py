@@ -53,11 +53,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--lint-sample", type=int, default=40, help="templates to time cfn-lint on (0: skip)")
-    ap.add_argument("--server-mb", type=float, default=1.0, help="size of the template the editor server is timed on (0: skip)")
+    ap.add_argument("--server-mb", type=float, nargs="+", default=[1.0], metavar="MB",
+                    help="sizes of the templates the editor server is timed on (0: skip)")
     ap.add_argument("--server-only", action="store_true", help="only the editor server's figures")
     args = ap.parse_args()
     if args.server_only:
-        server_figures(args.server_mb or 1.0)
+        for size in args.server_mb:
+            server_figures(size or 1.0)
         return
 
     tpls = templates(args.corpus)
@@ -94,8 +96,9 @@ def main() -> None:
         starts.append(time.perf_counter() - t0)
     print(f"cold start `cfnfix --version`: median {1000 * statistics.median(starts):.0f} ms (target < 300)")
     print(f"peak memory (this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
-    if args.server_mb:
-        server_figures(args.server_mb)
+    for size in args.server_mb:
+        if size:
+            server_figures(size)
 
     if args.lint_sample:
         try:
@@ -196,7 +199,7 @@ def big_template(size: int) -> str:
     return "".join(parts)
 
 
-def server_figures(size_mb: float, bursts: int = 3, keys: int = 8, interval: float = 0.06) -> None:
+def server_figures(size_mb: float, bursts: int = 3, keys: int = 8, interval: float = 0.06, server_args: tuple = ()) -> None:
     """Drive ``cfnfix server`` over stdio with pygls's client, as an editor: open a template of
     ``size_mb`` MB, then type ``bursts`` bursts of ``keys`` characters ``interval`` s apart into a
     value in its middle; print the time from each burst's last keystroke to the diagnostics of that
@@ -235,7 +238,14 @@ def server_figures(size_mb: float, bursts: int = 3, keys: int = 8, interval: flo
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "big.yaml"
             path.write_text(text)
-            await client.start_io(sys.executable, "-m", "cfnfix", "server", cwd=tmp)
+            await client.start_io(sys.executable, "-m", "cfnfix", "server", *server_args, cwd=tmp)
+
+            async def drain():  # the server's log, read so that its pipe never fills
+                while line := await client._server.stderr.readline():
+                    if server_args:
+                        sys.stderr.write(f"{time.perf_counter():.3f} {line.decode(errors='replace')}")
+
+            asyncio.ensure_future(drain())
             await client.initialize_async(lsp.InitializeParams(capabilities=lsp.ClientCapabilities(), root_uri=Path(tmp).as_uri()))
             client.initialized(lsp.InitializedParams())
             uri = path.as_uri()
@@ -252,9 +262,13 @@ def server_figures(size_mb: float, bursts: int = 3, keys: int = 8, interval: flo
                         lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
                         [lsp.TextDocumentContentChangePartial(range=lsp.Range(at, at), text="x")]))
                     last = time.perf_counter()
+                    if server_args:
+                        print(f"{last:.3f} sent version {version}", file=sys.stderr)
                     col += 1
                     await asyncio.sleep(interval)
                 latencies.append(await wait_for(version) - last)
+                if server_args:
+                    print(f"{arrived[version]:.3f} diagnostics of version {version}", file=sys.stderr)
             await client.shutdown_async(None)
             client.exit(None)
             await asyncio.wait_for(client._server.wait(), 60)

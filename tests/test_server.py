@@ -24,7 +24,7 @@ from lsprotocol import types as lsp  # noqa: E402
 from pygls.lsp.client import LanguageClient  # noqa: E402
 
 from cfnfix.cli import main  # noqa: E402
-from cfnfix.server.analysis import FIXERS_URL  # noqa: E402
+from cfnfix.server.analysis import FIXERS_URL, SUPPRESSIONS_URL  # noqa: E402
 
 ANY = object()
 TIMEOUT = 120  # seconds for any one notification or answer: generous, never a measurement
@@ -348,6 +348,15 @@ Resources:
     Type: AWS::SNS::Topic
    Properties: {}
 """
+REPORTED = """\
+Resources:
+  # cfnfix: ignore[NOPE999]
+  Group:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: app
+      SecurityGroupIgress: []
+"""
 TRAILING_COMMA = """\
 {
   "Resources": {
@@ -361,6 +370,7 @@ def test_not_a_template_parse_error_json_repair_and_bad_configuration(tmp_path):
     (tmp_path / "k8s.yaml").write_text(NOT_A_TEMPLATE)
     (tmp_path / "broken.yaml").write_text(DOES_NOT_PARSE)
     (tmp_path / "comma.json").write_text(TRAILING_COMMA)
+    (tmp_path / "reported.yaml").write_text(REPORTED)
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / ".cfnfix.toml").write_text('select = ["NOPE"]\n')
@@ -379,6 +389,17 @@ def test_not_a_template_parse_error_json_repair_and_bad_configuration(tmp_path):
         where = cli.output.split(": ", 1)[0].rsplit(":", 2)  # path:line:col: message
         assert (d.range.start.line + 1, d.range.start.character + 1) == (int(where[1]), int(where[2]))
         assert d.message in cli.output
+
+        # a report (a finding without a fix) and a suppression that names no fixer: warnings
+        reported = editor.open(tmp_path / "reported.yaml")
+        found = by_code(await editor.diagnostics(reported))
+        assert set(found) == {"PROP001", "unknown-ignore"}
+        assert all(d.severity == lsp.DiagnosticSeverity.Warning for d in found.values())
+        assert "did you mean `SecurityGroupEgress` or `SecurityGroupIngress`?" in found["PROP001"].message
+        assert text_at(REPORTED, found["PROP001"].range) == "SecurityGroupIgress: []"
+        assert found["unknown-ignore"].code_description.href == SUPPRESSIONS_URL
+        assert found["unknown-ignore"].range.start == lsp.Position(1, 2)
+        assert [a.title for a in await editor.actions(reported, 6)] == ["cfnfix: ignore PROP001 for Group"]
 
         comma = editor.open(tmp_path / "comma.json", "json")
         (d,) = await editor.diagnostics(comma)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,11 @@ from .project import EditorSettings, Projects
 log = logging.getLogger("cfnfix.server")
 
 DEBOUNCE = 0.1  # seconds after the last change before a document is analysed again
+# After a change, the validator's pass waits until the user has stopped typing this long; above
+# VALIDATE_WHILE_TYPING characters it runs on open and save only (on a large template it takes
+# seconds, and would hold the CPU that the next analysis needs).
+VALIDATE_DELAY = 1.0
+VALIDATE_WHILE_TYPING = 200_000
 FIX_ALL = "source.fixAll.cfnfix"
 QUICKFIX = lsp.CodeActionKind.QuickFix.value
 _ENCODINGS = {lsp.PositionEncodingKind.Utf8: UTF8, lsp.PositionEncodingKind.Utf16: UTF16, lsp.PositionEncodingKind.Utf32: UTF32}
@@ -61,8 +67,10 @@ class OpenDocument:
     analysis: Analysis | None = None
     analysed: int = -1  # the generation the analysis is of
     timer: asyncio.TimerHandle | None = None
+    check_timer: asyncio.TimerHandle | None = None  # the validator's pass, waiting for a pause
     running: bool = False
     again: bool = False  # asked to analyse while an analysis was running
+    validate: bool = False  # the next analysis is followed by the validator's pass whatever the size
     waiters: list = field(default_factory=list)  # futures waiting for an analysis of this generation
     edits: dict = field(default_factory=dict)  # (action, code, entry) -> edits, for this generation
 
@@ -150,8 +158,12 @@ class CfnfixServer(LanguageServer):
     def changed(self, doc: OpenDocument) -> None:
         doc.generation += 1
         doc.edits.clear()
+        if doc.check_timer is not None:
+            doc.check_timer.cancel()
+            doc.check_timer = None
 
-    def schedule(self, doc: OpenDocument, delay: float = 0.0) -> None:
+    def schedule(self, doc: OpenDocument, delay: float = 0.0, validate: bool = True) -> None:
+        doc.validate = doc.validate or validate
         if doc.timer is not None:
             doc.timer.cancel()
         doc.timer = self.loop.call_later(delay, self._start, doc)
@@ -167,18 +179,29 @@ class CfnfixServer(LanguageServer):
             return
         doc.running, doc.again = True, False
         generation, text = doc.generation, doc.text
-        project = lambda: self.projects.for_path(doc.path)  # noqa: E731 - read in the thread
-        future = self.loop.run_in_executor(
-            self.analyser, lambda: analyse(text, doc.filename, project(), stale=doc.stale_after(generation)))
-        future.add_done_callback(lambda f: self._analysed(doc, generation, f))
+        validate = 0.0 if doc.validate else VALIDATE_DELAY if len(text) <= VALIDATE_WHILE_TYPING else None
+        stale = doc.stale_after(generation)
 
-    def _analysed(self, doc: OpenDocument, generation: int, future: asyncio.Future) -> None:
+        def job() -> Analysis:
+            started = time.perf_counter()
+            analysis = analyse(text, doc.filename, self.projects.for_path(doc.path), stale=stale)
+            log.debug("analysed %s (generation %d) in %.0f ms", doc.uri, generation, 1000 * (time.perf_counter() - started))
+            return analysis
+
+        future = self.loop.run_in_executor(self.analyser, job)
+        future.add_done_callback(lambda f: self._analysed(doc, generation, validate, f))
+
+    def _analysed(self, doc: OpenDocument, generation: int, validate: float | None, future: asyncio.Future) -> None:
         doc.running = False
         error = future.exception() if not future.cancelled() else None
-        if error is not None and not isinstance(error, Superseded):
+        if isinstance(error, Superseded):
+            log.debug("analysis of %s (generation %d) superseded", doc.uri, generation)
+        elif error is not None:
             log.error("analysis failed", exc_info=error)
         elif error is None and not future.cancelled():
-            self._publish(doc, generation, future.result())
+            if validate == 0.0 and doc.generation == generation:
+                doc.validate = False
+            self._publish(doc, generation, future.result(), validate=validate)
         if self.documents.get(doc.uri) is doc and (doc.again or doc.waiters and doc.analysed != doc.generation):
             self._start(doc)
         elif error is not None and not isinstance(error, Superseded):
@@ -190,9 +213,11 @@ class CfnfixServer(LanguageServer):
             if not w.done():
                 w.set_result(analysis)
 
-    def _publish(self, doc: OpenDocument, generation: int, analysis: Analysis, send: bool = True) -> None:
-        """Keep and send an analysis of the text as it is; then, when it has fixes, check them
-        with the validator in its thread (a second publication when that refuses some)."""
+    def _publish(self, doc: OpenDocument, generation: int, analysis: Analysis, send: bool = True,
+                 validate: float | None = 0.0) -> None:
+        """Keep and send an analysis of the text as it is; then, when it has fixes, check them with
+        the validator in its thread ``validate`` seconds later (None: not now), and publish again
+        when that refuses some."""
         if self.documents.get(doc.uri) is not doc or doc.generation != generation:
             return  # the document moved on: its own analysis follows
         doc.analysis, doc.analysed = analysis, generation
@@ -201,10 +226,16 @@ class CfnfixServer(LanguageServer):
             index = LineIndex(analysis.text, self.encoding)
             diagnostics = [self.diagnostic(i, index) for i in analysis.items]
             self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(doc.uri, diagnostics, doc.version))
-        if analysis.checked or not any(i.kind == FIX for i in analysis.items):
+        if validate is None or analysis.checked or not any(i.kind == FIX for i in analysis.items):
             return
+        if doc.check_timer is not None:
+            doc.check_timer.cancel()
+        doc.check_timer = self.loop.call_later(validate, self._check, doc, generation, analysis)
+
+    def _check(self, doc: OpenDocument, generation: int, analysis: Analysis) -> None:
+        doc.check_timer = None
         checker = self.checker()
-        if checker is None:
+        if checker is None or doc.generation != generation or self.documents.get(doc.uri) is not doc:
             return
         text, project = analysis.text, analysis.project
         future = self.loop.run_in_executor(
@@ -322,7 +353,7 @@ def build() -> CfnfixServer:
                 text = change.text
         doc.text, doc.version = text, params.text_document.version
         ls.changed(doc)
-        ls.schedule(doc, DEBOUNCE)
+        ls.schedule(doc, DEBOUNCE, validate=False)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: CfnfixServer, params: lsp.DidSaveTextDocumentParams):
