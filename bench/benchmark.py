@@ -7,6 +7,11 @@ Prints: no-op round-trip throughput over the corpus (MB/s), median/p95/max time 
 with the default fixers, ``cfnfix --version`` cold start, peak memory, and — when cfn-lint is
 installed — cfn-lint's time on a sample of the same templates, with the ratio.
 Targets (issue 2): no-op pass >= 30x faster than cfn-lint, p95 < 50 ms, cold start < 300 ms.
+
+With pygls installed (``pip install 'cfnfix[server]'``) it also drives ``cfnfix server`` over stdio
+with a generated 1 MB template and prints how long after the last keystroke of a burst of typing
+the diagnostics of the typed text arrive (target, issue 14: 300 ms); ``--server-only`` prints just
+that (no corpus needed), ``--server-mb 0`` skips it.
 """
 
 from __future__ import annotations
@@ -48,7 +53,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--lint-sample", type=int, default=40, help="templates to time cfn-lint on (0: skip)")
+    ap.add_argument("--server-mb", type=float, nargs="+", default=[1.0], metavar="MB",
+                    help="sizes of the templates the editor server is timed on (0: skip)")
+    ap.add_argument("--server-only", action="store_true", help="only the editor server's figures")
     args = ap.parse_args()
+    if args.server_only:
+        for size in args.server_mb:
+            server_figures(size or 1.0)
+        return
 
     tpls = templates(args.corpus)
     if not tpls:
@@ -84,6 +96,9 @@ def main() -> None:
         starts.append(time.perf_counter() - t0)
     print(f"cold start `cfnfix --version`: median {1000 * statistics.median(starts):.0f} ms (target < 300)")
     print(f"peak memory (this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    for size in args.server_mb:
+        if size:
+            server_figures(size)
 
     if args.lint_sample:
         try:
@@ -133,6 +148,142 @@ def check_figures(tpls) -> None:
     print(f"never-worse check ({checker.name}): load {1000 * load:.0f} ms CPU once; on the {changed} templates a fix changes, "
           f"+{1000 * statistics.median(extra):.1f} ms median, +{1000 * pct(extra, 0.95):.1f} ms p95 CPU per template; "
           f"{refused} fixes refused")
+
+
+def big_template(size: int) -> str:
+    """A template of about ``size`` characters: buckets, roles, queues and functions, one output
+    whose Export lacks its Name (one fix to show), block style throughout."""
+    parts = ['AWSTemplateFormatVersion: "2010-09-09"\nDescription: generated for the editor server benchmark\nResources:\n']
+    i = 0
+    total = len(parts[0])
+    while total < size:
+        block = f"""  Bucket{i}:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub "data-{i}-${{AWS::AccountId}}"
+      VersioningConfiguration:
+        Status: Enabled
+      Tags:
+        - Key: team
+          Value: analytics-{i}
+  Role{i}:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal:
+              Service: lambda.amazonaws.com
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: read-{i}
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action:
+                  - s3:GetObject
+                Resource: !Sub "${{Bucket{i}.Arn}}/*"
+  Queue{i}:
+    Type: AWS::SQS::Queue
+    Properties:
+      VisibilityTimeout: 60
+      Tags:
+        - Key: Description
+          Value: queue number {i}
+"""
+        parts.append(block)
+        total += len(block)
+        i += 1
+    parts.append("Outputs:\n  FirstBucket:\n    Value: !Ref Bucket0\n    Export: {}\n")
+    return "".join(parts)
+
+
+def server_figures(size_mb: float, bursts: int = 3, keys: int = 8, interval: float = 0.06, server_args: tuple = ()) -> None:
+    """Drive ``cfnfix server`` over stdio with pygls's client, as an editor: open a template of
+    ``size_mb`` MB, then type ``bursts`` bursts of ``keys`` characters ``interval`` s apart into a
+    value in its middle; print the time from each burst's last keystroke to the diagnostics of that
+    version (the server's first answer, before the validator's), and from open to diagnostics."""
+    try:
+        import asyncio
+
+        from lsprotocol import types as lsp
+        from pygls.lsp.client import LanguageClient
+    except ImportError:
+        print("editor server: pygls not installed (pip install 'cfnfix[server]'): no figure")
+        return
+    import tempfile
+
+    text = big_template(int(size_mb * 1_000_000))
+    where = text.index("Value: queue number ", len(text) // 2) + len("Value: queue")
+    line = text.count("\n", 0, where)
+    column = where - (text.rfind("\n", 0, where) + 1)
+
+    async def session() -> tuple[float, list[float]]:
+        client = LanguageClient("cfnfix-bench", "1")
+        arrived: dict[int, float] = {}
+        news = asyncio.Event()
+
+        @client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def diagnostics(ls, params):
+            arrived.setdefault(params.version, time.perf_counter())
+            news.set()
+
+        async def wait_for(version: int) -> float:
+            while version not in arrived:
+                news.clear()
+                await asyncio.wait_for(news.wait(), 600)
+            return arrived[version]
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "big.yaml"
+            path.write_text(text)
+            await client.start_io(sys.executable, "-m", "cfnfix", "server", *server_args, cwd=tmp)
+
+            async def drain():  # the server's log, read so that its pipe never fills
+                while line := await client._server.stderr.readline():
+                    if server_args:
+                        sys.stderr.write(f"{time.perf_counter():.3f} {line.decode(errors='replace')}")
+
+            asyncio.ensure_future(drain())
+            await client.initialize_async(lsp.InitializeParams(capabilities=lsp.ClientCapabilities(), root_uri=Path(tmp).as_uri()))
+            client.initialized(lsp.InitializedParams())
+            uri = path.as_uri()
+            t0 = time.perf_counter()
+            client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, "yaml", 1, text)))
+            opened = await wait_for(1) - t0
+            version, col, latencies = 1, column, []
+            for _ in range(bursts):
+                await asyncio.sleep(1.0)
+                for _ in range(keys):
+                    version += 1
+                    at = lsp.Position(line, col)
+                    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+                        lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                        [lsp.TextDocumentContentChangePartial(range=lsp.Range(at, at), text="x")]))
+                    last = time.perf_counter()
+                    if server_args:
+                        print(f"{last:.3f} sent version {version}", file=sys.stderr)
+                    col += 1
+                    await asyncio.sleep(interval)
+                latencies.append(await wait_for(version) - last)
+                if server_args:
+                    print(f"{arrived[version]:.3f} diagnostics of version {version}", file=sys.stderr)
+            await client.shutdown_async(None)
+            client.exit(None)
+            await asyncio.wait_for(client._server.wait(), 60)
+            return opened, latencies
+
+    from cfnfix.server.analysis import analyse
+    from cfnfix.server.project import Projects
+
+    t0 = time.perf_counter()
+    analyse(text, "big.yaml", Projects().for_path(None))
+    alone = time.perf_counter() - t0
+    opened, latencies = asyncio.run(session())
+    print(f"editor server, {len(text) / 1e6:.2f} MB template: diagnostics {1000 * statistics.median(latencies):.0f} ms after the "
+          f"last keystroke (median of {bursts} bursts of {keys} keys, max {1000 * max(latencies):.0f} ms; target < 300); "
+          f"open -> diagnostics {1000 * opened:.0f} ms; one analysis in-process {1000 * alone:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -63,6 +63,18 @@ class GroupedCommand(click.Command):
                 formatter.write_dl(rest)
 
 
+class Command(GroupedCommand):
+    """``main`` takes PATHS, so ``cfnfix server ...`` is dispatched to the editor server
+    (``cfnfix.server``) before click parses anything; a folder named server is ``./server``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args[:1] == ["server"]:
+            from ..server import serve
+
+            ctx.exit(serve(args[1:]))
+        return super().parse_args(ctx, args)
+
+
 def _split(values: tuple[str, ...]) -> list[str]:
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
@@ -113,7 +125,7 @@ def color_enabled(choice: str, isatty: bool) -> bool:
     return isatty
 
 
-@click.command(cls=GroupedCommand, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.command(cls=Command, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, allow_dash=True))
 # rule selection
 @click.option("--select", multiple=True, metavar="CODES", help="Run only these fixers (codes or prefixes, comma-separated; ALL for every fixer).")
@@ -171,6 +183,9 @@ def main(paths, select, extend_select, ignore, per_file_ignores, unattended, exc
 
     With --pr (in a git checkout) the fixes of the base branch go to a pull request instead
     (PATHS default to the repository root; see the README, section Integrations).
+
+    "cfnfix server" starts the language server for editors instead (fixes as diagnostics and
+    code actions; needs pip install 'cfnfix[server]'; see the README, section Editor integration).
     """
     bot_used = [f"--{k.replace('_', '-')}" for k, v in bot.items() if v is not None]
     if bot_used and not pr:
