@@ -38,12 +38,10 @@ Resources:
     Type: AWS::SNS::Topic
     Properties:
       DisplayNmae: alerts
-  TrailBucket:
-    Type: AWS::S3::Bucket
   Trail:
     Type: AWS::CloudTrail::Trail
     Properties:
-      S3BucketName: !Ref TrailBucket
+      S3BucketName: audit-logs-of-another-stack
       IsLogging: true
       EventSelectors:
         - ReadWriteType: All
