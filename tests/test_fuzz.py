@@ -11,8 +11,9 @@ def test_short_fuzz_run_has_no_crash_or_hang(tmp_path):
     r = subprocess.run(
         # A fixed number of inputs, not a time budget: the same mutants on every machine (about a
         # minute with ../shared/corpus beside the checkout, seconds without it). Without the
-        # validator, whose refusals tests/test_never_worse.py covers: it would double the time.
-        [sys.executable, str(ROOT / "scripts" / "fuzz.py"), "--inputs", "4000", "--seed", "1", "--validator", "none",
+        # validator, whose refusals tests/test_never_worse.py covers: it would double the time. One
+        # process: pytest-xdist already keeps every core busy.
+        [sys.executable, str(ROOT / "scripts" / "fuzz.py"), "--inputs", "4000", "--seed", "1", "--validator", "none", "--jobs", "1",
          "--save", str(tmp_path / "failures")],
         capture_output=True, text=True, timeout=3600,  # a guard against a wedged run, not a speed test
     )
