@@ -565,3 +565,40 @@ def test_each_fix_is_explained_from_what_it_touches_not_from_the_whole_template(
     assert len(sizes) == len(result.changes) == 60
     assert max(sizes) < 200, max(sizes)  # one output's Export, not the 60 outputs (3,000 bytes)
     assert all(d[0].path[:2] == ("Outputs", c.path[1]) for c, d in zip(result.changes, (found[id(c)] for c in result.changes)))
+
+
+# ----- found by the long fuzz run of 2026-11-30 (seed 20261130) --------------------------------------
+FUZZ_FOUND = {
+    # RDS001 compared versions as integers: 4,301 digits hit Python's conversion limit.
+    "rds-long-version": "Resources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: postgres\n"
+                        "      EngineVersion: '" + "3" * 4301 + ".1'\n      DBInstanceClass: db.t3.micro\n",
+    # EC2002 used a Ref's operand as a key where a mutated tag made it a list.
+    "ec2-ref-of-a-list": "Resources:\n  Host:\n    Type: AWS::EC2::Instance\n    Properties:\n"
+                         "      ImageId: !Ref [RegionMap, !Ref 'AWS::Region', AMI]\n      InstanceType: t3.micro\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUZZ_FOUND))
+def test_fuzz_found_inputs_exit_cleanly(tmp_path, name):
+    p = tmp_path / f"{name}.yaml"
+    p.write_text(FUZZ_FOUND[name])
+    r = cli("--validator", "none", p)
+    assert r.exit_code in (0, 1, 2) and "Traceback" not in r.output + r.stderr and "internal error" not in r.stderr, r.stderr
+
+
+def test_a_fixer_that_raises_is_an_internal_error_of_its_file_only(tmp_path):
+    from cfnfix.errors import InternalError
+    from cfnfix.fixing import Fixer
+    from cfnfix.fixing.engine import fix_document
+
+    class Raises(Fixer):
+        code = "TST900"
+        summary = "test: a fixer with a bug"
+        docs = "## Why it breaks deploys\nIt does not, this is a test."
+
+        def run(self, template):
+            yield from ()
+            raise KeyError("boom")
+
+    with pytest.raises(InternalError, match=r"TST900: KeyError: 'boom' \(test_hostile.py:\d+\)"):
+        fix_document("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n", "t.yaml", [Raises()])

@@ -11,7 +11,9 @@ second run changes nothing.
 
 from __future__ import annotations
 
+import traceback
 from collections import Counter
+from pathlib import Path
 from typing import Any, Iterable
 
 from ..cloudformation.template import Template, parse_template
@@ -177,6 +179,16 @@ def _refusal(c: Change, found: dict) -> Change:
                   reason="it would add " + "; ".join(_said(found)))
 
 
+def _run_fixer(fixer: Fixer, template: Template) -> list:
+    """What ``fixer`` finds; a fixer that raises is an internal error of this file (nothing is
+    written, the other files go on), never a traceback that stops the run."""
+    try:
+        return list(fixer.run(template))
+    except Exception as e:  # noqa: BLE001 - any bug in a fixer, built-in or a plugin
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        raise InternalError(f"{fixer.code}: {type(e).__name__}: {e} ({Path(where.filename).name}:{where.lineno})") from e
+
+
 def _fix_once(text: str, filename: str, fixers: list[Fixer], safe_only: bool, excluded: frozenset) -> Result:
     repairs: list[Change] = []
     try:
@@ -204,7 +216,7 @@ def _fix_once(text: str, filename: str, fixers: list[Fixer], safe_only: bool, ex
                 template, suppress = Template(doc), Suppressions(doc)
             accepted: list[tuple[Fix, list]] = []
             taken: list[Edit] = []
-            for item in fixer.run(template):
+            for item in _run_fixer(fixer, template):
                 path = tuple(item.path)
                 if suppress.suppressed(fixer.code, path) or (fixer.code, path, item.message) in excluded:
                     continue

@@ -118,8 +118,8 @@ class _AmiFixer(Fixer):
         every = _uses(template)
         uses = [u for u in every if not suppress.suppressed(self.code, ("Resources", u.resource))]
         # A parameter that a suppressed resource also uses stays as it is.
-        kept = {u.value["Ref"] for u in every if u not in uses and isinstance(u.value, dict) and list(u.value) == ["Ref"]}
-        uses = [u for u in uses if not (isinstance(u.value, dict) and list(u.value) == ["Ref"] and u.value["Ref"] in kept)]
+        kept = {_ref_name(u.value) for u in every if u not in uses} - {None}
+        uses = [u for u in uses if _ref_name(u.value) not in kept]
         plan = Plan()
         params: dict[tuple, str] = {}  # image -> parameter name
         taken: set[str] = set()
@@ -193,8 +193,8 @@ class _AmiFixer(Fixer):
         """("placeholder" | "real" | "mixed" | None, mapping name or None) for an ImageId value."""
         if isinstance(value, str):
             return _kind([value]), None
-        if isinstance(value, dict) and list(value) == ["Ref"]:
-            body = template.parameters.get(value["Ref"])
+        if _ref_name(value) is not None:
+            body = template.parameters.get(_ref_name(value))
             default = body.get("Default") if isinstance(body, dict) else None
             if isinstance(default, str) and body.get("Type") in ("AWS::EC2::Image::Id", "String"):
                 return _kind([default]), None
@@ -480,9 +480,9 @@ def _context(template: Template, use: Use) -> list[str]:
     by, the parameter that holds it (name and description)."""
     out = [template.data.get("Description")] if isinstance(template.data.get("Description"), str) else []
     value = use.value
-    if isinstance(value, dict) and list(value) == ["Ref"]:
-        body = template.parameters.get(value["Ref"])
-        out += [value["Ref"], body.get("Description", "") if isinstance(body, dict) else ""]
+    if _ref_name(value) is not None:
+        body = template.parameters.get(_ref_name(value))
+        out += [_ref_name(value), body.get("Description", "") if isinstance(body, dict) else ""]
     elif isinstance(value, dict) and list(value) == ["Fn::FindInMap"]:
         out += _strings(value, keys=True)
         for ref_ in _strings(value):
@@ -496,8 +496,8 @@ def _instance_types(template: Template, value) -> list[str]:
     """The instance types a value can be: a literal, or a parameter's default and allowed values."""
     if isinstance(value, str):
         return [value]
-    if isinstance(value, dict) and list(value) == ["Ref"]:
-        body = template.parameters.get(value["Ref"])
+    if _ref_name(value) is not None:
+        body = template.parameters.get(_ref_name(value))
         if isinstance(body, dict):
             found = [body["Default"]] if isinstance(body.get("Default"), str) else []
             allowed = body.get("AllowedValues")
@@ -551,3 +551,10 @@ def _unused_mappings(template: Template, edits: list[Edit], maps: set[str], repl
         # (each takes the comma before it): write the mappings that stay instead.
         deletes = [SetValue(("Mappings",), {k: v for k, v in mappings.items() if k not in gone})]
     return deletes
+
+
+def _ref_name(value) -> str | None:
+    """The name ``value`` is a ``Ref`` to, or None (also for a ``Ref`` whose operand is not a name)."""
+    if isinstance(value, dict) and list(value) == ["Ref"] and isinstance(value["Ref"], str):
+        return value["Ref"]
+    return None

@@ -33,7 +33,8 @@ def table() -> dict:
 def version_key(version: str) -> tuple:
     """Order of versions: numerically part by part ("8.0.9" < "8.0.10"); a suffix makes a
     version newer than its plain base ("8.0.46" < "8.0.46-rds.20260908")."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in _PART.findall(version.lower()))
+    # Numbers compare by their digits (length first), so that no version is too long to compare.
+    return tuple((0, len(p.lstrip("0")), p.lstrip("0")) if p.isdigit() else (1, 0, p) for p in _PART.findall(version.lower()))
 
 
 def major_line(engine: str, version: str) -> str | None:
@@ -45,7 +46,7 @@ def major_line(engine: str, version: str) -> str | None:
         return None
     parts = m.group().split(".")
     if engine in ("postgres", "aurora-postgresql"):
-        return parts[0] if int(parts[0]) >= 10 else ".".join(parts[:2])
+        return parts[0] if len(parts[0].lstrip("0")) > 1 else ".".join(parts[:2])  # 10 and later
     if engine.startswith("oracle-"):
         return parts[0]
     return ".".join(parts[:2])
