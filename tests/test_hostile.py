@@ -573,6 +573,9 @@ FUZZ_FOUND = {
     "rds-long-version": "Resources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: postgres\n"
                         "      EngineVersion: '" + "3" * 4301 + ".1'\n      DBInstanceClass: db.t3.micro\n",
     # EC2002 used a Ref's operand as a key where a mutated tag made it a list.
+    # A decimal too large for a float was read as -inf, which SHAPE001 then wrote as the string "-inf".
+    "float-overflow-in-tags": "Resources:\n  Data:\n    Type: AWS::S3::Bucket\n    Properties:\n      Tags:\n"
+                              "        Team: -" + "4" * 400 + ".5\n",
     "ec2-ref-of-a-list": "Resources:\n  Host:\n    Type: AWS::EC2::Instance\n    Properties:\n"
                          "      ImageId: !Ref [RegionMap, !Ref 'AWS::Region', AMI]\n      InstanceType: t3.micro\n",
 }

@@ -4,6 +4,7 @@ to anything else is quoted when it is written."""
 
 from __future__ import annotations
 
+import math
 import re
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
@@ -56,7 +57,8 @@ def resolve_plain(text: str):
             return int(t)
         return text
     if _FLOAT.match(text) and re.fullmatch(r"[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?", text.replace("_", "")):
-        return float(text.replace("_", ""))
+        number = float(text.replace("_", ""))
+        return number if math.isfinite(number) else text  # too large for a float: keep the digits
     return text
 
 
