@@ -110,15 +110,20 @@ class Run(Session):
             self.echo(f"{path}:{line}:{column}: {message}" if line else f"{path}: {message}", err=True)
 
     def report(self, name: str, result: Result, err: bool = False) -> None:
+        """Print (or keep for the run's report) what this file's fixes are. What nothing will
+        print is not computed: no explanation for -q, --diff, --statistics or SARIF (which shows
+        messages only), no diff unless it is shown or a report keeps it."""
         o = self.out
-        diff = unified_diff(result, name)
-        if o.fmt != "text":
-            self.records.append(file_record(result, name, diff))
-            return
         if o.statistics:
+            return  # the run prints counts only
+        if o.fmt != "text":
+            sarif = o.fmt == "sarif"
+            self.records.append(file_record(result, name, None if sarif else unified_diff(result, name), explain=not sarif))
             return
-        if diff and (o.diff or (not o.write and not o.check and not o.quiet)):
-            self.echo(colorize(diff) if o.color and not err else diff, err=err, color=o.color and not err or None)
+        if o.diff or (not o.write and not o.check and not o.quiet):
+            diff = unified_diff(result, name)
+            if diff:
+                self.echo(colorize(diff) if o.color and not err else diff, err=err, color=o.color and not err or None)
         if o.quiet or (o.diff and not o.check):
             return
         text = render_text(result, name, changes=not o.write or o.show_fixes)
