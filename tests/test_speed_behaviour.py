@@ -89,3 +89,63 @@ def test_json_and_markdown_still_explain(tpl, diffs):
     assert "diff" in record
     assert "`+ Outputs.TopicArn.Export.Name" in cli("--format", "markdown", tpl).output
     assert len(diffs) == 2
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Templates to fix, one to leave alone, one that does not parse, one that is no template."""
+    root = tmp_path / "stacks"
+    for i in range(7):
+        d = root / f"team{i % 3}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"stack{i}.yaml").write_text(BROKEN.replace("TopicArn", f"Arn{i}"))
+    (root / "ok.yaml").write_text(BROKEN.replace("    Export: {}\n", ""))
+    (root / "broken.yaml").write_text("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  T: [\n")
+    (root / "notes.json").write_text('{"a": 1}\n')
+    (root / "out.json").write_text(json.dumps(json.loads(json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}},
+                                                                      "Outputs": {"O": {"Value": {"Ref": "T"}, "Export": {}}}})), indent=2))
+    return root
+
+
+def run_in(folder, *args):
+    r = CliRunner().invoke(main, ["--validator", "none", *args, str(folder)], catch_exceptions=False)
+    return r.exit_code, r.stdout, r.stderr
+
+
+@pytest.fixture
+def pools(monkeypatch):
+    """The sizes of the process pools runs start."""
+    from cfnfix.cli.run import Run
+
+    sizes = []
+    real = Run.in_parallel
+
+    def spy(self, files, workers):
+        sizes.append(workers)
+        return real(self, files, workers)
+
+    monkeypatch.setattr(Run, "in_parallel", spy)
+    return sizes
+
+
+@pytest.mark.parametrize("args", [[], ["--format", "json"], ["--format", "sarif"], ["--check"], ["--statistics"], ["-q"]])
+def test_jobs_give_the_output_of_one_process(folder, args, pools):
+    one = run_in(folder, "-j1", *args)
+    assert one[0] == 2 and "broken.yaml" in one[1] + one[2]  # bad input wins over fixable
+    assert pools == []
+    assert run_in(folder, "-j3", *args) == one
+    assert pools == [3]
+
+
+def test_jobs_write_the_same_files(folder, tmp_path):
+    import shutil
+
+    other = tmp_path / "copy"
+    shutil.copytree(folder, other)
+    one = run_in(folder, "-j1", "--write")
+    many = run_in(other, "-j2", "--write")
+    assert many == tuple(x.replace(str(folder), str(other)) if isinstance(x, str) else x for x in one)
+    assert "fixed 8 files (8 fixes)" in one[2]
+    for f in folder.rglob("*"):
+        if f.is_file():
+            assert (other / f.relative_to(folder)).read_text() == f.read_text()

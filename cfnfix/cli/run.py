@@ -73,8 +73,11 @@ class Run(Session):
     """A command-line run over files and stdin: fix, report in the chosen format, write."""
 
     def __init__(self, fixers: list, safe_only: bool, out: Output | None = None, checker: Checker | None = None,
-                 skip_non_templates: bool = False, rules: FileRules | None = None, validator_asked: bool = False):
+                 skip_non_templates: bool = False, rules: FileRules | None = None, validator_asked: bool = False,
+                 jobs: int = 1):
         super().__init__(fixers, safe_only, checker)
+        self.jobs = max(1, jobs)  # processes for a run over several files (see ``in_parallel``)
+        self.captured: list | None = None  # in a worker process: what it would print, in order
         self.validator_asked = validator_asked  # a validator (or none) was chosen, not defaulted to
         self.out = out or Output()
         self.all_fixers = list(fixers)
@@ -94,6 +97,9 @@ class Run(Session):
 
     # ----- printing ----------------------------------------------------------------------------
     def echo(self, text: str, err: bool = False, color: bool | None = None) -> None:
+        if self.captured is not None:
+            self.captured.append((text, err, color))
+            return
         if self.progress is not None:
             self.progress.clear()
         click.echo(text, err=err, nl=not text.endswith("\n"), color=color)
@@ -232,15 +238,19 @@ class Run(Session):
             files.extend((f, explicit and not self.skip_non_templates) for f, explicit in found)
         if not o.quiet and len(files) >= PROGRESS_MIN_FILES and _tty(True) and o.fmt == "text":
             self.progress = Progress(len(files))
-        for path, explicit in files:
-            if self.progress is not None:
-                self.progress.clear()  # also before what the engine itself may print
-            if str(path) == "-":
-                self.stdin()
-            else:
-                self.one_file(path, explicit)
-            if self.progress is not None:
-                self.progress.advance()
+        workers = min(self.jobs, len(files))
+        if workers > 1 and not any(str(path) == "-" for path, _ in files):
+            self.in_parallel(files, workers)
+        else:
+            for path, explicit in files:
+                if self.progress is not None:
+                    self.progress.clear()  # also before what the engine itself may print
+                if str(path) == "-":
+                    self.stdin()
+                else:
+                    self.one_file(path, explicit)
+                if self.progress is not None:
+                    self.progress.advance()
         if self.progress is not None:
             self.progress.clear()
             self.progress = None
@@ -253,6 +263,44 @@ class Run(Session):
         if self.pending and not o.exit_zero:
             return ExitCode.FIXABLE
         return ExitCode.REFUSED if self.refused and not o.exit_zero else ExitCode.OK
+
+    # ----- -j: several processes ----------------------------------------------------------------
+    # What a run adds up per file: a worker process adds them up for its files, and this process
+    # adds the workers' totals (the lists in the files' order).
+    COUNTS = ("seen", "skipped", "files_fixed", "files_fixable", "fixes", "hidden", "unused", "pending", "internal", "refused")
+    LISTS = ("records", "errors", "unchecked")
+
+    def in_parallel(self, files: list[tuple[Path, bool]], workers: int) -> None:
+        """Fix ``files`` in ``workers`` forked processes (they share this run's settings), each
+        taking chunks of consecutive files and handing back what it would have printed and
+        counted. The chunks are replayed in the files' order: the output, the files written and
+        the exit code are those of a run in one process."""
+        import multiprocessing
+
+        global _PARENT
+        size = max(1, min(16, len(files) // (workers * 4)))
+        chunks = [files[i : i + size] for i in range(0, len(files), size)]
+        _PARENT = self
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for part in pool.imap(_work, chunks):
+                    if self.progress is not None:
+                        self.progress.clear()
+                    self.merge(part)
+                    if self.progress is not None:
+                        for _ in range(part["files"]):
+                            self.progress.advance()
+        finally:
+            _PARENT = None
+
+    def merge(self, part: dict) -> None:
+        for text, err, color in part["echo"]:
+            self.echo(text, err, color)
+        for name in self.COUNTS:
+            setattr(self, name, getattr(self, name) + part[name])
+        for name in self.LISTS:
+            getattr(self, name).extend(part[name])
+        self.stats.update(part["stats"])
 
     def render(self, to_err: bool) -> None:
         """The report of the run for --format json/markdown/sarif, or --statistics."""
@@ -303,6 +351,24 @@ class Run(Session):
         if self.checker is None and self.fixes and not self.validator_asked:
             self.echo("cfnfix: no validator is installed, so these fixes were not checked: "
                       "pip install 'cfnfix[validate]' (or cfn-lint)", err=True)
+
+
+_PARENT: Run | None = None  # the run whose settings forked workers use
+
+
+def _work(chunk: list[tuple[Path, bool]]) -> dict:
+    """In a worker process: fix a chunk of files, return what it printed and counted."""
+    run = _PARENT
+    assert run is not None
+    run.progress, run.captured, run.stats = None, [], Counter()
+    for name in Run.COUNTS:
+        setattr(run, name, 0)
+    for name in Run.LISTS:
+        setattr(run, name, [])
+    for path, explicit in chunk:
+        run.one_file(path, explicit)
+    part = {name: getattr(run, name) for name in Run.COUNTS + Run.LISTS}
+    return {**part, "echo": run.captured, "stats": run.stats, "files": len(chunk)}
 
 
 def _summary(code: str) -> str:
