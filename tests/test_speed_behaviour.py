@@ -149,3 +149,29 @@ def test_jobs_write_the_same_files(folder, tmp_path):
     for f in folder.rglob("*"):
         if f.is_file():
             assert (other / f.relative_to(folder)).read_text() == f.read_text()
+
+
+def test_the_cyclic_gc_is_off_while_a_template_is_fixed_and_back_on_after():
+    import gc
+
+    from cfnfix.fixing.engine import fix_document
+    from cfnfix.fixing.fixer import Fixer
+
+    seen = []
+
+    class Watch(Fixer):
+        code, name, summary = "ZZZ001", "watch", "watches"
+
+        def run(self, template):
+            seen.append(gc.isenabled())
+            return []
+
+    assert gc.isenabled()
+    fix_document(BROKEN, "t.yaml", [Watch()])
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        fix_document(BROKEN, "t.yaml", [Watch()])
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
