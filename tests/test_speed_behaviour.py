@@ -175,3 +175,22 @@ def test_the_cyclic_gc_is_off_while_a_template_is_fixed_and_back_on_after():
         assert not gc.isenabled()  # left as it was found
     finally:
         gc.enable()
+
+
+def test_the_intended_data_copies_only_what_the_edits_change():
+    from cfnfix.text.edits import Append, Delete, Insert, RenameKey, SetValue, apply_to_data
+
+    data = {"Resources": {"A": {"Type": "X", "Properties": {"L": [1, 2, 3], "M": {"k": "v"}}}, "B": {"Type": "Y", "Properties": {"P": [4]}}},
+            "Outputs": {"O": {"Value": "x"}}}
+    import copy
+
+    before = copy.deepcopy(data)
+    edits = [SetValue(("Resources", "A", "Type"), "Z"), Append(("Resources", "A", "Properties", "L"), 4),
+             Insert(("Resources", "A", "Properties", "M"), "j", "w", before="k"), Delete(("Outputs", "O")),
+             RenameKey(("Resources", "A", "Properties", "L"), "List")]
+    out = apply_to_data(data, edits)
+    assert data == before  # the input is untouched
+    assert out == {"Resources": {"A": {"Type": "Z", "Properties": {"List": [1, 2, 3, 4], "M": {"j": "w", "k": "v"}}},
+                                 "B": {"Type": "Y", "Properties": {"P": [4]}}}, "Outputs": {}}
+    assert list(out["Resources"]["A"]["Properties"]["M"]) == ["j", "k"]
+    assert out["Resources"]["B"] is data["Resources"]["B"]  # what no edit reaches is shared, not copied
