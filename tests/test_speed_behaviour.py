@@ -194,3 +194,64 @@ def test_the_intended_data_copies_only_what_the_edits_change():
                                  "B": {"Type": "Y", "Properties": {"P": [4]}}}, "Outputs": {}}
     assert list(out["Resources"]["A"]["Properties"]["M"]) == ["j", "k"]
     assert out["Resources"]["B"] is data["Resources"]["B"]  # what no edit reaches is shared, not copied
+
+
+LAMBDA = """AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {{}}
+  Fn{i}:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: !GetAtt Role.Arn
+      Code:
+        ZipFile: |
+{code}
+"""
+
+
+@pytest.fixture
+def cst_parses(monkeypatch):
+    import libcst
+
+    from cfnfix.fixers.lambda_ import inline_imports
+
+    inline_imports._analyse.cache_clear()
+    calls = []
+    real = libcst.parse_module
+
+    def counting(code, *args, **kwargs):
+        calls.append(code)
+        return real(code, *args, **kwargs)
+
+    monkeypatch.setattr(libcst, "parse_module", counting)
+    yield calls
+    inline_imports._analyse.cache_clear()
+
+
+def lambda_template(code: str, i: int = 0) -> str:
+    return LAMBDA.format(i=i, code="\n".join("          " + line if line else "" for line in code.splitlines()))
+
+
+def test_inline_code_whose_missing_imports_are_guarded_is_never_given_to_libcst(cst_parses):
+    import cfnfix
+
+    code = "try:\n    import requests\nexcept ImportError:\n    requests = None\n\ndef handler(event, context):\n    return requests\n"
+    result = cfnfix.fix_text(lambda_template(code), select=["LAMBDA001"])
+    assert not result.changes and not result.findings
+    assert cst_parses == []
+
+
+def test_the_same_inline_code_is_parsed_by_libcst_once(cst_parses):
+    import cfnfix
+
+    code = "import json\nimport pymysql\n\ndef handler(event, context):\n    return json.dumps(event)\n"
+    for i in range(3):
+        result = cfnfix.fix_text(lambda_template(code, i), select=["LAMBDA001"])
+        assert [c.code for c in result.changes] == ["LAMBDA001"]
+        assert "import pymysql" not in result.text and "import json\n" in result.text
+    assert len(cst_parses) == 1
