@@ -98,7 +98,7 @@ class Run(Session):
     # ----- printing ----------------------------------------------------------------------------
     def echo(self, text: str, err: bool = False, color: bool | None = None) -> None:
         if self.captured is not None:
-            self.captured.append((text, err, color))
+            self.captured.append(("echo", text, err, color))
             return
         if self.progress is not None:
             self.progress.clear()
@@ -187,13 +187,19 @@ class Run(Session):
             return
         self.report(name, result)
         if self.out.write and result.changed:
-            try:
-                write_atomic(source, result.text)
-                self.files_fixed += 1
-            except FileChanged as e:
-                self.error(name, str(e), None, None)
-            except OSError as e:
-                self.error(name, f"cannot write the file: {e.strerror or e}", None, None)
+            if self.captured is not None:  # a worker process: the run writes, in the files' order
+                self.captured.append(("write", name, source, result.text))
+            else:
+                self.write(name, source, result.text)
+
+    def write(self, name: str, source, text: str) -> None:
+        try:
+            write_atomic(source, text)
+            self.files_fixed += 1
+        except FileChanged as e:
+            self.error(name, str(e), None, None)
+        except OSError as e:
+            self.error(name, f"cannot write the file: {e.strerror or e}", None, None)
 
     def stdin(self) -> None:
         o = self.out
@@ -272,9 +278,10 @@ class Run(Session):
 
     def in_parallel(self, files: list[tuple[Path, bool]], workers: int) -> None:
         """Fix ``files`` in ``workers`` forked processes (they share this run's settings), each
-        taking chunks of consecutive files and handing back what it would have printed and
-        counted. The chunks are replayed in the files' order: the output, the files written and
-        the exit code are those of a run in one process."""
+        taking chunks of consecutive files and handing back what it would have printed, written
+        and counted. This process replays the chunks in the files' order, writing the files
+        itself: the output, the files written (in the same order) and the exit code are those
+        of a run in one process."""
         import multiprocessing
 
         global _PARENT
@@ -294,8 +301,12 @@ class Run(Session):
             _PARENT = None
 
     def merge(self, part: dict) -> None:
-        for text, err, color in part["echo"]:
-            self.echo(text, err, color)
+        """Print what a worker printed and write what it fixed, in order; add up its counts."""
+        for kind, *args in part["echo"]:
+            if kind == "echo":
+                self.echo(*args)
+            else:
+                self.write(*args)
         for name in self.COUNTS:
             setattr(self, name, getattr(self, name) + part[name])
         for name in self.LISTS:
