@@ -255,3 +255,53 @@ def test_the_same_inline_code_is_parsed_by_libcst_once(cst_parses):
         assert [c.code for c in result.changes] == ["LAMBDA001"]
         assert "import pymysql" not in result.text and "import json\n" in result.text
     assert len(cst_parses) == 1
+
+
+@pytest.fixture
+def json_trees(monkeypatch):
+    """How many times the positioned JSON reader runs."""
+    from cfnfix.text import json_reader
+
+    calls = []
+    real = json_reader.read_json
+
+    def counting(text):
+        calls.append(1)
+        return real(text)
+
+    monkeypatch.setattr(json_reader, "read_json", counting)
+    return calls
+
+
+def test_a_json_template_without_fixes_is_read_without_positions(json_trees):
+    import cfnfix
+
+    text = json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}, "Outputs": {"O": {"Value": {"Fn::GetAtt": "T.TopicName"}}}}, indent=2)
+    result = cfnfix.fix_text(text, filename="t.json")
+    assert result.text == text and not result.changes and not result.findings
+    assert json_trees == []
+    fixable = text.replace('"Value": {', '"Export": {},\n      "Value": {')
+    result = cfnfix.fix_text(fixable, filename="t.json")
+    assert [c.code for c in result.changes] == ["OUT001"] and (result.changes[0].line, result.changes[0].column) == (9, 7)
+    assert len(json_trees) == 1  # the positions of the input, for the splice and the fix's line
+
+
+@pytest.mark.parametrize("text", ['{"a": 1, "a": 2}', '{"a": NaN}', "[" * 201 + "]" * 201, '{"a": 1,}', "\ufeff\ufeff{}", '{"a": "\x01"}'])
+def test_json_the_fast_reader_refuses_gets_the_positioned_readers_error(text):
+    from cfnfix.errors import TemplateError
+    from cfnfix.text.json_reader import read_json, read_json_data
+
+    with pytest.raises(TemplateError) as full:
+        read_json(text)
+    with pytest.raises(TemplateError) as fast:
+        read_json_data(text)
+    assert (str(fast.value), fast.value.line, fast.value.column) == (str(full.value), full.value.line, full.value.column)
+
+
+def test_json_data_is_the_same_from_either_reader():
+    from cfnfix.text.json_reader import read_json, read_json_data
+
+    text = '\ufeff{"A": {"Fn::GetAtt": "B.Arn"}, "L": [1, -0, 2.5, 1e400, true, null, "\\u00e9\\ud800"], "D": {}, "E": []}'
+    assert repr(read_json_data(text)) == repr(read_json(text)[1])
+    assert read_json_data(text)["A"] == {"Fn::GetAtt": ["B", "Arn"]}
+    assert read_json_data("[" * 200 + "]" * 200) == read_json("[" * 200 + "]" * 200)[1]
