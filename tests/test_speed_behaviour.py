@@ -305,3 +305,25 @@ def test_json_data_is_the_same_from_either_reader():
     assert repr(read_json_data(text)) == repr(read_json(text)[1])
     assert read_json_data(text)["A"] == {"Fn::GetAtt": ["B", "Arn"]}
     assert read_json_data("[" * 200 + "]" * 200) == read_json("[" * 200 + "]" * 200)[1]
+
+
+def test_version_answers_as_click_does_without_importing_click_or_the_engine():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom cfnfix.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit as e:\n    code = e.code\n"
+            "print(code, sorted(m for m in ('click', 'cfnfix.fixing.engine', 'cfnfix.fixing.registry') if m in sys.modules))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert p.stdout == CliRunner().invoke(main, ["--version"]).output + "0 []\n"
+
+
+def test_no_plugin_no_importlib_metadata(tmp_path, monkeypatch):
+    from cfnfix.fixing import registry
+
+    assert not registry._may_declare("cfnfix.fixers")  # this checkout declares no fixer plugin
+    info = tmp_path / "acme_fixers-1.0.dist-info"
+    info.mkdir()
+    (info / "entry_points.txt").write_text("[cfnfix.fixers]\nx = acme_fixers:X\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert registry._may_declare("cfnfix.fixers")
+    assert [ep.name for ep in registry.entry_points(group="cfnfix.fixers")] == ["x"]
