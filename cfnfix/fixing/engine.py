@@ -214,11 +214,12 @@ def _fix_once(text: str, filename: str, fixers: list[Fixer], safe_only: bool, ex
     seen_findings: set[tuple] = set()
     seen_available: set[tuple] = set()
     template, suppress = Template(doc), Suppressions(doc)  # one of each per version of the document
-    clean: dict[int, Document] = {}  # fixer index -> the document it last ran on without changing it
+    clean: dict[int, int] = {}  # fixer index -> the version of the document it last ran on without changing it
+    version = 0  # of ``doc`` (a number, not the document: old versions must be free to go)
     for _round in range(MAX_ROUNDS):
         round_changed = False
         for index, fixer in enumerate(fixers):
-            if clean.get(index) is doc:
+            if clean.get(index) == version:
                 continue  # same input as when it last changed nothing: same outcome
             if template.doc is not doc:
                 template, suppress = Template(doc), Suppressions(doc)
@@ -265,7 +266,7 @@ def _fix_once(text: str, filename: str, fixers: list[Fixer], safe_only: bool, ex
                 accepted.append((item, safety))
                 taken.extend(item.edits)
             if not accepted:
-                clean[index] = doc
+                clean[index] = version
                 continue
             try:
                 new_text = splice(doc.text, resolve(doc, taken))
@@ -289,7 +290,7 @@ def _fix_once(text: str, filename: str, fixers: list[Fixer], safe_only: bool, ex
             result.steps.append(Step(doc.data, new_doc.data, changes))
             renames.extend((tuple(e.path[:-1]) + (e.new_key,), tuple(e.path)) for e in taken if isinstance(e, RenameKey))
             result.changes.extend(changes)
-            doc = new_doc
+            doc, version = new_doc, version + 1
             round_changed = True
         if not round_changed:
             break
