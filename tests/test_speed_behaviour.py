@@ -327,3 +327,28 @@ def test_no_plugin_no_importlib_metadata(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     assert registry._may_declare("cfnfix.fixers")
     assert [ep.name for ep in registry.entry_points(group="cfnfix.fixers")] == ["x"]
+
+
+def test_the_never_worse_trials_share_the_parses_of_the_texts_they_have_in_common(monkeypatch):
+    from cfnfix.fixing.engine import build_fixers, fix_document
+    from cfnfix.fixing.verify import Checker
+    from cfnfix.text import document
+
+    class Fussy(Checker):
+        name = "fussy"
+
+        def _findings(self, text, filename):
+            return {("X1", "Outputs/TopicArn"): "no export names here"} if "Name:" in text else {}
+
+    parses = []
+    real = document.Document.__init__
+
+    def counting(self, text, *args, **kwargs):
+        parses.append(text)
+        real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(document.Document, "__init__", counting)
+    result = fix_document(BROKEN, "t.yaml", build_fixers(), checker=Fussy())
+    assert result.text == BROKEN and [c.code for c in result.refused] == ["OUT001"]
+    assert "X1 at Outputs/TopicArn (no export names here)" in result.refused[0].reason
+    assert parses.count(BROKEN) == 1  # the trial without OUT001 starts from the same parse

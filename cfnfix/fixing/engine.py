@@ -106,11 +106,15 @@ def fix_document(
     that the template did not have are refused (``Result.refused``) and the others still apply."""
     fixers = list(fixers)
     with no_cyclic_gc():
-        result = _fix_once(text, filename, fixers, safe_only, frozenset())
+        # With a checker, the trials that refuse fixes run the fixers again: they share the
+        # parses of the texts they have in common (every trial repeats the batches before the
+        # refused fix's), and the validator's verdict on a text it has seen.
+        parsed: dict[str, Document] | None = {} if checker is not None else None
+        result = _fix_once(text, filename, fixers, safe_only, frozenset(), parsed)
         if checker is None:
             return result
         try:
-            return _never_worse(result, text, filename, fixers, safe_only, checker)
+            return _never_worse(result, text, filename, fixers, safe_only, _Remembering(checker), parsed)
         except CheckFailed as e:
             result.check_error = str(e)
             return result
@@ -133,7 +137,20 @@ def no_cyclic_gc() -> Iterator[None]:
         gc.enable()
 
 
-def _never_worse(result: Result, text: str, filename: str, fixers: list[Fixer], safe_only: bool, checker: Checker) -> Result:
+class _Remembering:
+    """A checker that validates each text once."""
+
+    def __init__(self, checker: Checker):
+        self.checker, self.name, self.seen = checker, checker.name, {}
+
+    def findings(self, text: str, filename: str) -> dict:
+        if text not in self.seen:
+            self.seen[text] = self.checker.findings(text, filename)
+        return self.seen[text]
+
+
+def _never_worse(result: Result, text: str, filename: str, fixers: list[Fixer], safe_only: bool, checker,
+                 parsed: dict | None = None) -> Result:
     """Refuse, one at a time, the fixes without which the result gains fewer findings, until it gains
     none. A refused fix is skipped in a fresh run, so fixes that depended on it follow it out; when
     no single fix explains a finding, every fix is refused and only text repairs remain."""
@@ -170,7 +187,7 @@ def _never_worse(result: Result, text: str, filename: str, fixers: list[Fixer], 
         if not candidates:  # pragma: no cover - without fixes the text is the baseline
             break
         for c in candidates:
-            trial = _fix_once(text, filename, fixers, safe_only, frozenset(excluded | {c.key}))
+            trial = _fix_once(text, filename, fixers, safe_only, frozenset(excluded | {c.key}), parsed)
             left = gained(trial)
             if set(left) < set(found):
                 excluded.add(c.key)
@@ -179,7 +196,7 @@ def _never_worse(result: Result, text: str, filename: str, fixers: list[Fixer], 
                 break
         else:
             keys = {c.key for c in candidates}
-            trial = _fix_once(text, filename, fixers, safe_only, frozenset(excluded | keys))
+            trial = _fix_once(text, filename, fixers, safe_only, frozenset(excluded | keys), parsed)
             refused.extend(_refusal(c, found) for c in candidates)
             excluded |= keys
             result, found = trial, gained(trial)
@@ -197,14 +214,22 @@ def _refusal(c: Change, found: dict) -> Change:
                   reason="it would add " + "; ".join(_said(found)))
 
 
-def _fix_once(text: str, filename: str, fixers: list[Fixer], safe_only: bool, excluded: frozenset) -> Result:
+def _fix_once(text: str, filename: str, fixers: list[Fixer], safe_only: bool, excluded: frozenset,
+              parsed: dict[str, Document] | None = None) -> Result:
+    """One run of the fixers. ``parsed`` (text -> its Document), when given, holds the parses of
+    earlier runs over the same input: documents are never changed, so they can be shared."""
     repairs: list[Change] = []
-    try:
-        doc = parse_template(text, filename)
-    except NotATemplate:
-        raise
-    except TemplateError as error:
-        doc, repairs = _repair_text(text, filename, fixers, error, safe_only)
+    if parsed is not None and text in parsed:
+        doc = parsed[text]
+    else:
+        try:
+            doc = parse_template(text, filename)
+            if parsed is not None:
+                parsed[text] = doc
+        except NotATemplate:
+            raise
+        except TemplateError as error:
+            doc, repairs = _repair_text(text, filename, fixers, error, safe_only)
     original_doc = doc
     result = Result(original=text, text=doc.text, filename=filename, format=doc.format, repaired=doc.text if repairs else None)
     result.changes.extend(repairs)
@@ -274,7 +299,11 @@ def _fix_once(text: str, filename: str, fixers: list[Fixer], safe_only: bool, ex
                 raise InternalError(f"{fixer.code}: {e}") from None
             intended = apply_to_data(doc.data, taken)
             try:
-                new_doc = Document(new_text, filename, fmt=doc.format)
+                new_doc = parsed.get(new_text) if parsed is not None else None
+                if new_doc is None:
+                    new_doc = Document(new_text, filename, fmt=doc.format)
+                    if parsed is not None:
+                        parsed[new_text] = new_doc
             except TemplateError as e:
                 raise InternalError(f"{fixer.code}: the fixed text does not parse ({e})") from None
             if new_doc.data != intended:
