@@ -352,3 +352,14 @@ def test_the_never_worse_trials_share_the_parses_of_the_texts_they_have_in_commo
     assert result.text == BROKEN and [c.code for c in result.refused] == ["OUT001"]
     assert "X1 at Outputs/TopicArn (no export names here)" in result.refused[0].reason
     assert parses.count(BROKEN) == 1  # the trial without OUT001 starts from the same parse
+
+
+def _run_in_daemon(folder):
+    return run_in(folder, "-j2")
+
+
+def test_jobs_inside_a_daemonic_worker_use_that_process_alone(folder):
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply(_run_in_daemon, (folder,)) == run_in(folder, "-j1")

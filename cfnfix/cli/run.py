@@ -245,7 +245,7 @@ class Run(Session):
         if not o.quiet and len(files) >= PROGRESS_MIN_FILES and _tty(True) and o.fmt == "text":
             self.progress = Progress(len(files))
         workers = min(self.jobs, len(files))
-        if workers > 1 and not any(str(path) == "-" for path, _ in files):
+        if workers > 1 and not any(str(path) == "-" for path, _ in files) and _may_fork():
             self.in_parallel(files, workers)
         else:
             for path, explicit in files:
@@ -365,6 +365,14 @@ class Run(Session):
 
 
 _PARENT: Run | None = None  # the run whose settings forked workers use
+
+
+def _may_fork() -> bool:
+    """False in a daemonic process (a worker of someone else's pool, which may have no children):
+    the run then uses this process alone."""
+    import multiprocessing
+
+    return not multiprocessing.current_process().daemon
 
 
 def _work(chunk: list[tuple[Path, bool]]) -> dict:
