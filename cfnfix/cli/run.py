@@ -296,6 +296,7 @@ class Run(Session):
                     self.merge(part)
                     if self.progress is not None:
                         for _ in range(part["files"]):
+                            self.progress.clear()  # as a run in one process does before each file
                             self.progress.advance()
         finally:
             _PARENT = None
