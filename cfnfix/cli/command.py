@@ -32,7 +32,7 @@ HELP_SECTIONS = [
     ("Output", ["fmt", "color", "show_fixes", "statistics", "report_unused_ignores", "exit_zero", "quiet"]),
     ("Configuration", ["config_path"]),
     ("Pull requests (bot mode)", ["pr", "branch", "base", "remote", "token", "repo", "api_url", "dry_run", "allow_dirty"]),
-    ("Miscellaneous", ["list_fixers", "explain", "version", "help"]),
+    ("Miscellaneous", ["jobs", "list_fixers", "explain", "version", "help"]),
 ]
 
 
@@ -168,12 +168,14 @@ def color_enabled(choice: str, isatty: bool) -> bool:
 @click.option("--dry-run", is_flag=True, default=None, help="--pr: print the branch, commit message and PR body; push nothing, call no API.")
 @click.option("--allow-dirty", is_flag=True, default=None, help="--pr: run even when the working tree has uncommitted changes.")
 # miscellaneous
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Fix files in N processes (default: the number of cores); the output is the same, in the same order.")
 @click.option("--list-fixers", is_flag=True, expose_value=False, is_eager=True, callback=_list_fixers, help="List the fixers (in code order) and exit.")
 @click.option("--explain", metavar="CODE", expose_value=False, is_eager=True, callback=_explain, help="Show a fixer's documentation and exit.")
 @click.version_option(__version__, "--version", prog_name="cfnfix")
 def main(paths, select, extend_select, ignore, per_file_ignores, unattended, exclude, extend_exclude, force_exclude,
          skip_non_templates, stdin_filename, write, check, diff_only, safe_only, validator, verify, fmt, color, show_fixes,
-         statistics, report_unused_ignores, exit_zero, quiet, config_path, pr, **bot):
+         statistics, report_unused_ignores, exit_zero, quiet, config_path, pr, jobs, **bot):
     """Fix CloudFormation templates that fail to deploy for known, mechanical reasons.
 
     PATHS are template files or directories (searched for YAML/JSON templates, honouring
@@ -272,8 +274,16 @@ def main(paths, select, extend_select, ignore, per_file_ignores, unattended, exc
                  statistics=statistics, exit_zero=exit_zero, report_unused_ignores=report_unused_ignores,
                  stdin_filename=stdin_filename)
     run = Run(fixers, safe, out, checker=checker, skip_non_templates=skip_non_templates, rules=rules,
-              validator_asked=validator != "auto" or verify)
+              validator_asked=validator != "auto" or verify, jobs=jobs or cores())
     sys.exit(run.main(list(paths)))
+
+
+def cores() -> int:
+    """The cores this process may run on (``-j``'s default)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -73,8 +73,11 @@ class Run(Session):
     """A command-line run over files and stdin: fix, report in the chosen format, write."""
 
     def __init__(self, fixers: list, safe_only: bool, out: Output | None = None, checker: Checker | None = None,
-                 skip_non_templates: bool = False, rules: FileRules | None = None, validator_asked: bool = False):
+                 skip_non_templates: bool = False, rules: FileRules | None = None, validator_asked: bool = False,
+                 jobs: int = 1):
         super().__init__(fixers, safe_only, checker)
+        self.jobs = max(1, jobs)  # processes for a run over several files (see ``in_parallel``)
+        self.captured: list | None = None  # in a worker process: what it would print, in order
         self.validator_asked = validator_asked  # a validator (or none) was chosen, not defaulted to
         self.out = out or Output()
         self.all_fixers = list(fixers)
@@ -94,6 +97,9 @@ class Run(Session):
 
     # ----- printing ----------------------------------------------------------------------------
     def echo(self, text: str, err: bool = False, color: bool | None = None) -> None:
+        if self.captured is not None:
+            self.captured.append(("echo", text, err, color))
+            return
         if self.progress is not None:
             self.progress.clear()
         click.echo(text, err=err, nl=not text.endswith("\n"), color=color)
@@ -110,15 +116,20 @@ class Run(Session):
             self.echo(f"{path}:{line}:{column}: {message}" if line else f"{path}: {message}", err=True)
 
     def report(self, name: str, result: Result, err: bool = False) -> None:
+        """Print (or keep for the run's report) what this file's fixes are. What nothing will
+        print is not computed: no explanation for -q, --diff, --statistics or SARIF (which shows
+        messages only), no diff unless it is shown or a report keeps it."""
         o = self.out
-        diff = unified_diff(result, name)
-        if o.fmt != "text":
-            self.records.append(file_record(result, name, diff))
-            return
         if o.statistics:
+            return  # the run prints counts only
+        if o.fmt != "text":
+            sarif = o.fmt == "sarif"
+            self.records.append(file_record(result, name, None if sarif else unified_diff(result, name), explain=not sarif))
             return
-        if diff and (o.diff or (not o.write and not o.check and not o.quiet)):
-            self.echo(colorize(diff) if o.color and not err else diff, err=err, color=o.color and not err or None)
+        if o.diff or (not o.write and not o.check and not o.quiet):
+            diff = unified_diff(result, name)
+            if diff:
+                self.echo(colorize(diff) if o.color and not err else diff, err=err, color=o.color and not err or None)
         if o.quiet or (o.diff and not o.check):
             return
         text = render_text(result, name, changes=not o.write or o.show_fixes)
@@ -176,13 +187,19 @@ class Run(Session):
             return
         self.report(name, result)
         if self.out.write and result.changed:
-            try:
-                write_atomic(source, result.text)
-                self.files_fixed += 1
-            except FileChanged as e:
-                self.error(name, str(e), None, None)
-            except OSError as e:
-                self.error(name, f"cannot write the file: {e.strerror or e}", None, None)
+            if self.captured is not None:  # a worker process: the run writes, in the files' order
+                self.captured.append(("write", name, source, result.text))
+            else:
+                self.write(name, source, result.text)
+
+    def write(self, name: str, source, text: str) -> None:
+        try:
+            write_atomic(source, text)
+            self.files_fixed += 1
+        except FileChanged as e:
+            self.error(name, str(e), None, None)
+        except OSError as e:
+            self.error(name, f"cannot write the file: {e.strerror or e}", None, None)
 
     def stdin(self) -> None:
         o = self.out
@@ -227,15 +244,19 @@ class Run(Session):
             files.extend((f, explicit and not self.skip_non_templates) for f, explicit in found)
         if not o.quiet and len(files) >= PROGRESS_MIN_FILES and _tty(True) and o.fmt == "text":
             self.progress = Progress(len(files))
-        for path, explicit in files:
-            if self.progress is not None:
-                self.progress.clear()  # also before what the engine itself may print
-            if str(path) == "-":
-                self.stdin()
-            else:
-                self.one_file(path, explicit)
-            if self.progress is not None:
-                self.progress.advance()
+        workers = min(self.jobs, len(files))
+        if workers > 1 and not any(str(path) == "-" for path, _ in files) and _may_fork():
+            self.in_parallel(files, workers)
+        else:
+            for path, explicit in files:
+                if self.progress is not None:
+                    self.progress.clear()  # also before what the engine itself may print
+                if str(path) == "-":
+                    self.stdin()
+                else:
+                    self.one_file(path, explicit)
+                if self.progress is not None:
+                    self.progress.advance()
         if self.progress is not None:
             self.progress.clear()
             self.progress = None
@@ -248,6 +269,50 @@ class Run(Session):
         if self.pending and not o.exit_zero:
             return ExitCode.FIXABLE
         return ExitCode.REFUSED if self.refused and not o.exit_zero else ExitCode.OK
+
+    # ----- -j: several processes ----------------------------------------------------------------
+    # What a run adds up per file: a worker process adds them up for its files, and this process
+    # adds the workers' totals (the lists in the files' order).
+    COUNTS = ("seen", "skipped", "files_fixed", "files_fixable", "fixes", "hidden", "unused", "pending", "internal", "refused")
+    LISTS = ("records", "errors", "unchecked")
+
+    def in_parallel(self, files: list[tuple[Path, bool]], workers: int) -> None:
+        """Fix ``files`` in ``workers`` forked processes (they share this run's settings), each
+        taking chunks of consecutive files and handing back what it would have printed, written
+        and counted. This process replays the chunks in the files' order, writing the files
+        itself: the output, the files written (in the same order) and the exit code are those
+        of a run in one process."""
+        import multiprocessing
+
+        global _PARENT
+        size = max(1, min(16, len(files) // (workers * 4)))
+        chunks = [files[i : i + size] for i in range(0, len(files), size)]
+        _PARENT = self
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for part in pool.imap(_work, chunks):
+                    if self.progress is not None:
+                        self.progress.clear()
+                    self.merge(part)
+                    if self.progress is not None:
+                        for _ in range(part["files"]):
+                            self.progress.clear()  # as a run in one process does before each file
+                            self.progress.advance()
+        finally:
+            _PARENT = None
+
+    def merge(self, part: dict) -> None:
+        """Print what a worker printed and write what it fixed, in order; add up its counts."""
+        for kind, *args in part["echo"]:
+            if kind == "echo":
+                self.echo(*args)
+            else:
+                self.write(*args)
+        for name in self.COUNTS:
+            setattr(self, name, getattr(self, name) + part[name])
+        for name in self.LISTS:
+            getattr(self, name).extend(part[name])
+        self.stats.update(part["stats"])
 
     def render(self, to_err: bool) -> None:
         """The report of the run for --format json/markdown/sarif, or --statistics."""
@@ -298,6 +363,32 @@ class Run(Session):
         if self.checker is None and self.fixes and not self.validator_asked:
             self.echo("cfnfix: no validator is installed, so these fixes were not checked: "
                       "pip install 'cfnfix[validate]' (or cfn-lint)", err=True)
+
+
+_PARENT: Run | None = None  # the run whose settings forked workers use
+
+
+def _may_fork() -> bool:
+    """False in a daemonic process (a worker of someone else's pool, which may have no children):
+    the run then uses this process alone."""
+    import multiprocessing
+
+    return not multiprocessing.current_process().daemon
+
+
+def _work(chunk: list[tuple[Path, bool]]) -> dict:
+    """In a worker process: fix a chunk of files, return what it printed and counted."""
+    run = _PARENT
+    assert run is not None
+    run.progress, run.captured, run.stats = None, [], Counter()
+    for name in Run.COUNTS:
+        setattr(run, name, 0)
+    for name in Run.LISTS:
+        setattr(run, name, [])
+    for path, explicit in chunk:
+        run.one_file(path, explicit)
+    part = {name: getattr(run, name) for name in Run.COUNTS + Run.LISTS}
+    return {**part, "echo": run.captured, "stats": run.stats, "files": len(chunk)}
 
 
 def _summary(code: str) -> str:

@@ -5,9 +5,10 @@ entry-point group."""
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+import sys
 from functools import lru_cache
-from importlib.metadata import entry_points
 
 from .fixer import Fixer
 
@@ -33,13 +34,49 @@ def all_fixers() -> tuple[type[Fixer], ...]:
         module = importlib.import_module(info.name)
         for cls in _fixers_in_module(module):
             found[cls.code] = cls
-    for ep in entry_points(group="cfnfix.fixers"):
+    for ep in entry_points(group=GROUP):
         cls = ep.load()
         if isinstance(cls, type) and issubclass(cls, Fixer) and cls.code:
             if cls.code in found and found[cls.code] is not cls:
                 raise RuntimeError(f"fixer code {cls.code} from entry point {ep.name!r} is already taken")
             found[cls.code] = cls
     return tuple(sorted(found.values(), key=lambda c: (c.order, c.code)))
+
+
+GROUP = "cfnfix.fixers"
+
+
+def entry_points(group: str):
+    """The entry points of ``group`` that installed distributions declare. Importing
+    importlib.metadata costs more than a run's whole start-up should (about 40 ms), so the
+    distributions' entry_points.txt files are looked through first, and importlib.metadata reads
+    them only when one names the group (or a path entry is not a plain folder, such as a zip)."""
+    if not _may_declare(group):
+        return ()
+    from importlib.metadata import entry_points as declared
+
+    return declared(group=group)
+
+
+def _may_declare(group: str) -> bool:
+    """False when no distribution on sys.path declares entry points of ``group``."""
+    for entry in sys.path:
+        folder = entry or "."
+        try:
+            with os.scandir(folder) as found:
+                metadata = [e.name for e in found if e.name.endswith((".dist-info", ".egg-info")) or e.name == "EGG-INFO"]
+        except NotADirectoryError:
+            return True  # a zip archive or an egg file: importlib.metadata knows how to look inside
+        except OSError:
+            continue  # a path entry that does not exist
+        for name in metadata:
+            try:
+                with open(os.path.join(folder, name, "entry_points.txt"), encoding="utf-8", errors="replace") as f:
+                    if group in f.read():
+                        return True
+            except OSError:
+                continue
+    return False
 
 
 def matches(code: str, patterns) -> bool:

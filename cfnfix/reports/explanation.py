@@ -167,8 +167,10 @@ def change_record(c: Change, det: dict[int, list[Detail]]) -> dict:
     return d
 
 
-def file_record(result: Result, name: str | None = None, diff: str | None = None) -> dict:
-    det = details(result) if result.changes else {}
+def file_record(result: Result, name: str | None = None, diff: str | None = None, explain: bool = True) -> dict:
+    """The record of one file that the report formats render. Without ``explain`` the changes
+    carry no details (SARIF shows messages only), and nothing is diffed."""
+    det = details(result) if result.changes and explain else {}
     rec = {
         "path": name or result.filename,
         "changed": result.changed,

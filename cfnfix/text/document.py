@@ -41,19 +41,29 @@ class Document:
         self.aliased: dict[int, str] = {}
         self._indexes: dict[int, dict] = {}  # id(mapping node) -> {key: (key node, value node)}
         self._anchor_spans: list[tuple[int, int, str]] = []
+        self._root: AnyNode | None = None
         if self.format == "json":
-            from .json_reader import read_json
+            from .json_reader import read_json_data
 
-            self.root, self.data = read_json(text)
+            self.data = read_json_data(text)  # the positioned tree when something asks for it
         else:
             from .yaml_reader import read_yaml
 
             found: list = []
-            self.root, self.data = read_yaml(text, found)
+            self._root, self.data = read_yaml(text, found)
             for node, name in found:
                 self.aliased[id(node)] = name
                 self._anchor_spans.append((node.start, node.end, name))
             self._anchor_spans.sort()
+
+    @property
+    def root(self) -> AnyNode:
+        """The positioned tree (for JSON, read on first use: most templates need no position)."""
+        if self._root is None:
+            from .json_reader import read_json
+
+            self._root = read_json(self.text)[0]
+        return self._root
 
     # ----- positions -------------------------------------------------------------------------
     @cached_property

@@ -4,6 +4,11 @@ The standard library's reader forgets where things are; the edit layer needs exa
 splice fixes into the original text, so this small reader tracks them. It is iterative, so
 deep nesting cannot exhaust the Python stack, and it rejects duplicate keys the way
 CloudFormation does.
+
+Most templates get no fix and need no position: ``read_json_data`` gives the data alone from
+the standard library's reader (in C, 20-60 times faster), with the same checks, and the
+positioned tree is built only when something asks for it (``Document.root``). Whatever the fast
+reader refuses goes through this one, whose error (with its position) is the one reported.
 """
 
 from __future__ import annotations
@@ -167,6 +172,50 @@ class _Reader:
         else:
             node.items.append(child)
             data.append(cdata)
+
+
+class _Refused(Exception):
+    """The fast reader's data would differ from this reader's: let this one decide."""
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise _Refused  # a duplicate key: this reader reports it where it is
+    if len(data) == 1 and isinstance(data.get("Fn::GetAtt"), str):
+        data = normalize(data)  # as the positioned reader does
+    return data
+
+
+def _constant(name: str):
+    raise _Refused  # NaN, Infinity: not JSON
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """True when containers nest more than ``limit`` deep."""
+    stack = [(data, 1)] if isinstance(data, (dict, list)) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        for v in node.values() if isinstance(node, dict) else node:
+            if isinstance(v, (dict, list)):
+                stack.append((v, depth + 1))
+    return False
+
+
+def read_json_data(text: str) -> Any:
+    """The data of ``text``, as ``read_json`` gives it, without positions. Raises TemplateError."""
+    offset = 1 if text.startswith("\ufeff") else 0
+    try:
+        if text.startswith("\ufeff", offset):
+            raise _Refused
+        data = json.loads(text[offset:] if offset else text, object_pairs_hook=_pairs, parse_constant=_constant)
+        if not _deeper_than(data, MAX_DEPTH):
+            return data
+    except (ValueError, RecursionError, _Refused):  # JSONDecodeError, a long integer, deep nesting
+        pass
+    return read_json(text)[1]
 
 
 def read_json(text: str) -> tuple[Node, Any]:

@@ -42,7 +42,10 @@ class Session:
         else:
             message = e
         self.errors.append({"path": path, "line": line, "column": column, "message": message})
-        click.echo(f"{path}:{line}:{column}: {message}", err=True)
+        self.echo(f"{path}:{line}:{column}: {message}", err=True)
+
+    def echo(self, text: str, err: bool = False) -> None:
+        click.echo(text, err=err)
 
     def fix(self, name: str, text: str, explicit: bool) -> Result | None:
         """The fixed template, or None when the text is not one (reported when ``explicit``) or a
@@ -58,10 +61,10 @@ class Session:
             return None
         except InternalError as e:
             self.internal += 1
-            click.echo(f"{name}: internal error, file left unchanged: {e}\nPlease report this at the cfnfix issue tracker with the template.", err=True)
+            self.echo(f"{name}: internal error, file left unchanged: {e}\nPlease report this at the cfnfix issue tracker with the template.", err=True)
             return None
         self.refused += len(result.refused)
         if result.check_error:
             self.unchecked.append(name)
-            click.echo(f"{name}: the fixes are not checked: {result.check_error}", err=True)
+            self.echo(f"{name}: the fixes are not checked: {result.check_error}", err=True)
         return result

@@ -4,6 +4,7 @@ import ast
 import functools
 import re
 import sys
+import warnings
 
 from cfnfix.text.edits import SetValue
 from cfnfix.text.splice import keeps_layout
@@ -153,20 +154,19 @@ Unsafe for a rotation stub (see above): the rotation that could not run now runs
         masked, placeholders = _mask(code) if edit_path != path else (code, {})
         if placeholders is None:
             return
-        cst, remover = _libcst()
-        try:
-            module = cst.parse_module(masked)
-        except cst.ParserSyntaxError as e:
-            yield Report(f"Function {name}: inline code is not valid Python ({_syntax_error(masked, e)}); "
-                         "its imports were not checked", path)
+        found = _analyse(masked)
+        if found is None:
             return
-        unused, used = _unavailable_imports(cst, module)
+        if isinstance(found, str):
+            yield Report(f"Function {name}: inline code is not valid Python ({found}); its imports were not checked", path)
+            return
+        unused, used, rewritten = found
         for mod in used:
             yield Report(f"Function {name}: inline code imports `{mod}`, which the {runtime} runtime does not include; "
                          "deploy the code as a package or give the function a layer with that module", path)
         if not unused:
             return
-        new = _unmask(module.visit(remover(set(unused))).code, placeholders)
+        new = _unmask(rewritten, placeholders)
         mods = ", ".join(f"`{m}`" for m in unused)
         edit = SetValue(edit_path, new)
         stub = _rotation_stub(template, name, masked)
@@ -260,6 +260,52 @@ def _unmask(text: str, names: dict) -> str:
     for token, original in names.items():
         text = text.replace(token, original, 1)
     return text
+
+
+@functools.lru_cache(maxsize=256)
+def _analyse(code: str):
+    """What the imports of ``code`` need: None when nothing (no import outside ``try`` of a module
+    the runtime lacks); the syntax error's description when the code is not valid Python; else
+    (modules to remove, modules the code uses, the code without the removed imports). The same
+    code is analysed once, however many rounds and templates show it. The standard library's
+    parser (in C) looks first; libcst, which keeps the code's layout to rewrite it, parses only
+    code with something to say about."""
+    if not _imports_unavailable_outside_try(code):
+        return None
+    cst, remover = _libcst()
+    try:
+        module = cst.parse_module(code)
+    except cst.ParserSyntaxError as e:
+        return _syntax_error(code, e)
+    unused, used = _unavailable_imports(cst, module)
+    return unused, used, module.visit(remover(set(unused))).code if unused else None
+
+
+_TRY = tuple(t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar", None)) if t is not None)
+
+
+def _imports_unavailable_outside_try(code: str) -> bool:
+    """False when ``code`` parses and imports no module the runtime lacks outside ``try``; True
+    otherwise (code ``ast`` cannot parse is left to libcst, whose verdict is the one reported)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes and the like: not this fixer's business
+            tree = ast.parse(code)
+    except Exception:  # SyntaxError, ValueError (a null byte), RecursionError, MemoryError
+        return True
+    stack = [(tree, False)]
+    while stack:
+        node, guarded = stack.pop()
+        if isinstance(node, ast.Import):
+            if not guarded and any(not available(a.name.split(".")[0]) for a in node.names):
+                return True
+        elif isinstance(node, ast.ImportFrom):
+            if not guarded and not node.level and node.module and not available(node.module.split(".")[0]):
+                return True
+        else:
+            inner = guarded or isinstance(node, _TRY)
+            stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+    return False
 
 
 def _unavailable_imports(cst, module):
