@@ -605,3 +605,34 @@ def test_a_fixer_that_raises_is_an_internal_error_of_its_file_only(tmp_path):
 
     with pytest.raises(InternalError, match=r"TST900: KeyError: 'boom' \(test_hostile.py:\d+\)"):
         fix_document("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n", "t.yaml", [Raises()])
+
+
+def test_block_scalar_rewrite_matches_only_the_lines_that_differ(monkeypatch):
+    """A fix in a ``|`` block of 100,000 blank lines (the fuzzer's LAMBDA001 input) gave difflib the
+    whole block, which is quadratic on identical lines: only the differing middle goes to it now,
+    and the opcodes are those difflib gives for the whole."""
+    import difflib
+    import random
+
+    from cfnfix.text import splice
+
+    given = []
+    real = difflib.SequenceMatcher
+
+    class Recording(real):
+        def __init__(self, isjunk, a, b, autojunk=True):
+            given.append((len(a), len(b)))
+            super().__init__(isjunk, a, b, autojunk=autojunk)
+
+    old = ["import os", "import pymysql"] + [""] * 100_000 + ["def handler(event, context):", "    return 1"]
+    new = ["import os"] + [""] * 100_000 + ["def handler(event, context):", "    return 1"]
+    monkeypatch.setattr(splice.difflib, "SequenceMatcher", Recording)
+    ops = splice._line_opcodes(old, new)
+    assert given == [(1, 0)]
+    assert [(op, i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in ops] == [("equal", 1, 1), ("delete", 1, 0), ("equal", 100_002, 100_002)]
+    rng = random.Random(5)
+    for _ in range(200):
+        a = [rng.choice("ab ") for _ in range(rng.randint(0, 12))]
+        b = [rng.choice("ab ") for _ in range(rng.randint(0, 12))]
+        rebuilt = [x for op, i1, i2, j1, j2 in splice._line_opcodes(a, b) for x in (a[i1:i2] if op == "equal" else b[j1:j2])]
+        assert rebuilt == b and all(a[i1:i2] == b[j1:j2] for op, i1, i2, j1, j2 in splice._line_opcodes(a, b) if op == "equal")

@@ -166,7 +166,7 @@ class _Resolver:
         col = len(content[0]) - len(content[0].lstrip(" ")) if content else 0
         cr = "\r" if self.style.newline == "\r\n" else ""
         out: list[str] = []
-        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
+        for op, i1, i2, j1, j2 in _line_opcodes(old_lines, new_lines):
             if op == "equal":
                 out.extend(lines[i1:i2])
             else:
@@ -443,3 +443,22 @@ def splice(text: str, splices: list[Splice]) -> str:
         pos = s.end
     out.append(text[pos:])
     return "".join(out)
+
+
+def _line_opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes from ``old`` to ``new``, with the lines both start and end with matched
+    first: the matcher (without its junk heuristic, which would misplace edits) is quadratic in
+    the lines it is given, and a fix changes a few lines of a block that may hold thousands of
+    identical ones (blank lines)."""
+    head = 0
+    while head < len(old) and head < len(new) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < len(old) - head and tail < len(new) - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    ops = [("equal", 0, head, 0, head)] if head else []
+    middle = difflib.SequenceMatcher(None, old[head:len(old) - tail], new[head:len(new) - tail], autojunk=False)
+    ops += [(op, i1 + head, i2 + head, j1 + head, j2 + head) for op, i1, i2, j1, j2 in middle.get_opcodes()]
+    if tail:
+        ops.append(("equal", len(old) - tail, len(old), len(new) - tail, len(new)))
+    return ops
