@@ -106,6 +106,7 @@ class Plan:
     edits: list[Edit] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
     resources: list[str] = field(default_factory=list)
+    new_parameters: dict[str, dict] = field(default_factory=dict)  # added in one edit when there is no section
 
 
 class _AmiFixer(Fixer):
@@ -181,6 +182,7 @@ class _AmiFixer(Fixer):
             plan.resources.append(use.resource)
             plan.parts.append(f"{use.resource}: {self._what(kind, use.value)} → !Ref {name}")
         yield from reports
+        plan.edits += _add_parameters(template, plan.new_parameters)
         if not plan.edits:
             return
         plan.edits += _unused_mappings(template, plan.edits, replaced_maps, replaced_paths)
@@ -233,11 +235,11 @@ class _AmiFixer(Fixer):
                 return name
         name = template.unique_id(base, taken)
         taken.add(name)
-        plan.edits.append(template.add_parameter(name, {
+        plan.new_parameters[name] = {
             "Type": SSM_TYPE,
             "Default": path,
             "Description": f"{label} image from its public SSM parameter",
-        }))
+        }
         return name
 
     def _convert(self, template: Template, param: str, users: list[Use], plan: Plan) -> Report | None:
@@ -422,6 +424,18 @@ def _kind(values: list[str]) -> str | None:
     if None in flags:
         return None  # something else (a dynamic reference, resolve:ssm:…): not ours
     return flags.pop() if len(flags) == 1 else "mixed"
+
+
+def _add_parameters(template: Template, bodies: dict[str, dict]) -> list[Edit]:
+    """Edits that add the parameters ``bodies``: one each to an existing section, else one edit
+    that creates the section with all of them (two edits would create two sections)."""
+    if not bodies:
+        return []
+    if isinstance(template.data.get("Parameters"), dict) or len(bodies) == 1:
+        return [template.add_parameter(n, body) for n, body in bodies.items()]
+    if "Parameters" in template.data:  # present but null
+        return [SetValue(("Parameters",), dict(bodies))]
+    return [template.add_top_level("Parameters", dict(bodies))]
 
 
 def _uses(template: Template) -> list[Use]:
