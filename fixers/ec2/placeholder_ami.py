@@ -182,7 +182,7 @@ class _AmiFixer(Fixer):
             plan.resources.append(use.resource)
             plan.parts.append(f"{use.resource}: {self._what(kind, use.value)} → !Ref {name}")
         yield from reports
-        plan.edits += _add_parameters(template, plan.new_parameters)
+        plan.edits += template.add_entries("Parameters", plan.new_parameters)
         if not plan.edits:
             return
         plan.edits += _unused_mappings(template, plan.edits, replaced_maps, replaced_paths)
@@ -424,18 +424,6 @@ def _kind(values: list[str]) -> str | None:
     if None in flags:
         return None  # something else (a dynamic reference, resolve:ssm:…): not ours
     return flags.pop() if len(flags) == 1 else "mixed"
-
-
-def _add_parameters(template: Template, bodies: dict[str, dict]) -> list[Edit]:
-    """Edits that add the parameters ``bodies``: one each to an existing section, else one edit
-    that creates the section with all of them (two edits would create two sections)."""
-    if not bodies:
-        return []
-    if isinstance(template.data.get("Parameters"), dict) or len(bodies) == 1:
-        return [template.add_parameter(n, body) for n, body in bodies.items()]
-    if "Parameters" in template.data:  # present but null
-        return [SetValue(("Parameters",), dict(bodies))]
-    return [template.add_top_level("Parameters", dict(bodies))]
 
 
 def _uses(template: Template) -> list[Use]:
