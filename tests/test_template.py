@@ -154,3 +154,17 @@ def test_top_level_keys_go_in_section_order():
     t = Template(Document(j, "t.json"))
     out = splice(j, resolve(Document(j, "t.json"), [t.add_top_level("Transform", "X")]))
     assert out == '{\n  "Transform": "X",\n  "Resources": {"A": {"Type": "X"}}\n}\n'
+
+
+def test_add_entries_makes_one_section_for_several_new_entries():
+    text = "Resources:\n  A:\n    Type: X\n"
+    t = Template(Document(text, "t.yaml"))
+    edits = t.add_entries("Parameters", {"P": {"Type": "String"}, "Q": {"Type": "Number"}})
+    out = splice(text, resolve(Document(text, "t.yaml"), edits))
+    assert out == "Parameters:\n  P:\n    Type: String\n  Q:\n    Type: Number\nResources:\n  A:\n    Type: X\n"
+    text = "Parameters:\n  O:\n    Type: String\nResources:\n  A:\n    Type: X\n"
+    t = Template(Document(text, "t.yaml"))
+    out = splice(text, resolve(Document(text, "t.yaml"), t.add_entries("Parameters", {"P": {"Type": "String"}, "Q": {"Type": "Number"}})))
+    assert out == ("Parameters:\n  O:\n    Type: String\n  P:\n    Type: String\n  Q:\n    Type: Number\n"
+                   "Resources:\n  A:\n    Type: X\n")
+    assert t.add_entries("Parameters", {}) == []

@@ -188,6 +188,18 @@ class Template:
             return SetValue((section,), {name: body})
         return self.add_top_level(section, {name: body})
 
+    def add_entries(self, section: str, entries: dict) -> list[Edit]:
+        """Edits that add several ``name: body`` entries to a top-level section in one fix: one
+        Insert each when the section exists, else one edit that creates the section with all of
+        them (an ``add_entry`` per entry would create the section twice)."""
+        if not entries:
+            return []
+        if len(entries) == 1 or isinstance(self.data.get(section), dict):
+            return [self.add_entry(section, name, body) for name, body in entries.items()]
+        if section in self.data:  # present but null
+            return [SetValue((section,), dict(entries))]
+        return [self.add_top_level(section, dict(entries))]
+
     def add_resource(self, name: str, body: dict, after: str | None = None) -> Edit:
         return self.add_entry("Resources", name, body, after)
 

@@ -15,13 +15,18 @@ class DeploymentMethods(Fixer):
     summary = "`AWS::ApiGateway::Deployment` that does not wait for the methods of its REST API"
     safety = Safety.SAFE
     default = True
+    options = {"all_methods": False}
     docs = """
 ## What it does
 Adds the `AWS::ApiGateway::Method` resources of a REST API to the `DependsOn` of each
-`AWS::ApiGateway::Deployment` of that API that is not already created after them (directly or
+`AWS::ApiGateway::Deployment` of that API that is created after none of them (directly or
 through other resources). Methods that exist only under a condition the deployment does not
 share are left out: a `DependsOn` on a resource that may not exist is itself an error (cfn-lint
 E3005).
+
+A deployment that already waits for some of the methods deploys (the API has a method when it
+is created), so the methods it does not wait for are reported, not added; with `all_methods`
+they are added too.
 
 ## Why it breaks deploys
 CloudFormation creates the deployment as soon as its `RestApi` exists, usually before the
@@ -65,6 +70,16 @@ Safe: `DependsOn` only orders creation; every resource and setting stays as writ
 method already waits for the deployment (a loop would follow), nothing is changed and the
 finding is reported.
 
+## Options
+- `all_methods` (default `false`): also add the methods that a deployment which waits for some
+  of them does not wait for.
+
+## When to enable it
+Turn on `all_methods` when the stage must serve every method from the first deployment (a
+deployment created before a method leaves it out of the stage until the API is deployed
+again), for templates whose deployments wait for only some of their methods (AWS's own
+samples often wait for one).
+
 ## References
 - [AWS::ApiGateway::Deployment](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-apigateway-deployment.html)
   ("the deployment must depend on the RestApi's methods. To create a dependency, add a
@@ -93,6 +108,13 @@ finding is reported.
                 what = f"method {loops[0]} is" if len(loops) == 1 else f"methods {', '.join(loops)} are"
                 yield Report(f"Deployment {dep_id}: {what} created after the deployment itself "
                              "(a DependsOn would make a loop); not changed", path)
+                continue
+            if len(missing) < len(candidates) and not self.config["all_methods"]:
+                # It waits for some: the API has a method when the deployment is created, so it deploys.
+                noun = "method" if len(missing) == 1 else "methods"
+                yield Report(f"Deployment {dep_id}: it does not wait for the {noun} {', '.join(missing)} of RestApi {api}, "
+                             f"which the stage lacks when the deployment is created first; add {'it' if len(missing) == 1 else 'them'} "
+                             "to its DependsOn (option all_methods)", path)
                 continue
             try:
                 edits = template.add_dependencies(dep_id, missing)

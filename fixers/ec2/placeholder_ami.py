@@ -106,6 +106,7 @@ class Plan:
     edits: list[Edit] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
     resources: list[str] = field(default_factory=list)
+    new_parameters: dict[str, dict] = field(default_factory=dict)  # added in one edit when there is no section
 
 
 class _AmiFixer(Fixer):
@@ -181,6 +182,7 @@ class _AmiFixer(Fixer):
             plan.resources.append(use.resource)
             plan.parts.append(f"{use.resource}: {self._what(kind, use.value)} → !Ref {name}")
         yield from reports
+        plan.edits += template.add_entries("Parameters", plan.new_parameters)
         if not plan.edits:
             return
         plan.edits += _unused_mappings(template, plan.edits, replaced_maps, replaced_paths)
@@ -233,11 +235,11 @@ class _AmiFixer(Fixer):
                 return name
         name = template.unique_id(base, taken)
         taken.add(name)
-        plan.edits.append(template.add_parameter(name, {
+        plan.new_parameters[name] = {
             "Type": SSM_TYPE,
             "Default": path,
             "Description": f"{label} image from its public SSM parameter",
-        }))
+        }
         return name
 
     def _convert(self, template: Template, param: str, users: list[Use], plan: Plan) -> Report | None:

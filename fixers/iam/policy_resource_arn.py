@@ -193,8 +193,16 @@ ARNs are listed, so each action applies to the resource it acts on.
             if prefixes != {"s3"} or (kind == "parameter" and "arn" in target.lower()):
                 return None
             if kind == "parameter" and not _bucket_parameter(template, target):
+                arn = f"arn:${{AWS::Partition}}:s3:::${{{target}}}"
+                if rest is not None:
+                    suggestion = f"`{arn}{rest}`"
+                else:  # the bucket's ARN for bucket actions, its objects' for object actions
+                    found = set().union(*(t.s3_kinds(a.split(":", 1)[1].lower()) for a in actions or ()
+                                          if a.lower().startswith("s3:"))) & {"bucket", "object"}
+                    suggestion = {frozenset({"object"}): f"`{arn}/*`",
+                                  frozenset({"bucket", "object"}): f"`{arn}` and `{arn}/*`"}.get(frozenset(found), f"`{arn}`")
                 return Report(f"{owner}: the policy `{key}` names parameter {target}'s value for S3 actions; if it holds a "
-                              f"bucket name, write `arn:${{AWS::Partition}}:s3:::${{{target}}}{rest or ''}`")
+                              f"bucket name, write {suggestion}")
             name = f"${{{target}}}" if kind == "parameter" else target
             shown = (f"`!Ref {target}`" if rest is None else f"`${{{target}}}{rest}`") if kind == "parameter" else f"`{target}{rest or ''}`"
             if rest:

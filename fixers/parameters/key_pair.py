@@ -93,11 +93,14 @@ parameters, and SSH keys are not how you reach the instances.
     def run(self, template: Template):
         fixable = [n for n, p in template.parameters.items()
                    if isinstance(p, dict) and p.get("Type") == KEY_PAIR_TYPE and "Default" not in p]
+        # Key pairs made optional in an earlier pass (they have their condition) count too, so
+        # that a second key pair is named the same way whichever pass it is fixed in.
+        done = [n for n in template.parameters if n not in fixable and _existing_condition(template, n)]
         taken: set[str] = set()
         for name in fixable:
             path = ("Parameters", name)
             try:
-                edits, condition = self._edits(template, name, len(fixable) == 1, taken)
+                edits, condition = self._edits(template, name, len(fixable) + len(done) == 1, taken)
             except _Skip as e:
                 yield Report(f"Parameter {name}: {e}; give it a value, or make it optional by hand", path)
                 continue

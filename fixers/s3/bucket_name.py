@@ -124,6 +124,7 @@ class Plan:
     stack_name: Any = None  # replacement text for ${AWS::StackName} (a pseudo/parameter name), "" to drop it
     edits: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    mappings: dict[str, dict] = field(default_factory=dict)  # new mappings, added together
 
 
 class BucketName(Fixer):
@@ -275,7 +276,7 @@ is not yet deployed with that bucket name (a new name replaces the bucket of a r
         new = _rewrite(value, plan)
         if name.unknown and new == value and not plan.edits:
             return
-        edits = list(plan.edits)
+        edits = list(plan.edits) + template.add_entries("Mappings", plan.mappings)
         if new != value:
             edits.insert(0, SetValue(path, new))
             after = Name()
@@ -324,7 +325,7 @@ is not yet deployed with that bucket name (a new name replaces the bucket of a r
             plan.mapped[name] = (mapping, variable)
             body = {v: {"Lower": _fix_text(v)} for v in values}
             if mapping not in template.section("Mappings"):
-                plan.edits.append(template.add_entry("Mappings", mapping, body))
+                plan.mappings[mapping] = body
             plan.notes.append(f"read parameter {name} in lower case through mapping {mapping}")
             return None
         uses = [r for r in template.references_to(name) if r.section in ("Conditions", "Rules")]

@@ -4,7 +4,7 @@ import re
 from typing import Any, Iterator
 
 from cfnfix.cloudformation import Template, ref_target, sub
-from cfnfix.fixing import Fix, Fixer, Safety
+from cfnfix.fixing import Fix, Fixer, Report, Safety
 from cfnfix.text.edits import Delete, Edit, RenameKey, SetValue
 
 PARAMETER = "AWS::SSM::Parameter"
@@ -35,10 +35,10 @@ Rewrites an `AWS::SSM::Parameter` declared with `Type: SecureString`:
   template (`{{resolve:ssm-secure:/name}}`) become `{{resolve:secretsmanager:${Secret}}}`;
 - otherwise it becomes `Type: String` (a `KeyId` goes: it only applies to SecureString), and
   dynamic references to it become `{{resolve:ssm:/name}}`, with a `DependsOn` on the parameter
-  where the resource that reads it did not wait for it. A secret that other resources read by
-  name (a Lambda environment variable holding `!Ref Parameter`, a policy naming it) stays in
-  Parameter Store as a `String`, since the code that reads it expects Parameter Store; the
-  message says so.
+  where the resource that reads it did not wait for it;
+- a secret that other resources read by name (a Lambda environment variable holding
+  `!Ref Parameter`, a policy naming it) is reported, not changed: a Secret would break the code
+  that reads Parameter Store, and a `String` would store the secret unencrypted.
 
 ## Why it breaks deploys
 CloudFormation does not create SecureString parameters: `AWS::SSM::Parameter` accepts only
@@ -78,10 +78,10 @@ AlarmThreshold:
 ## Fix safety
 Unsafe. A secret moves from Parameter Store to Secrets Manager: code outside the template that
 reads `/shop/db/password` from Parameter Store must read the secret instead, and Secrets Manager
-bills per secret. A value that becomes a `String` parameter is stored without KMS encryption:
-a secret kept as a `String` (because something reads it by name) is readable by anyone allowed
-`ssm:GetParameter` on it, and should move to Secrets Manager, or be created as a SecureString
-outside CloudFormation, once its readers can follow.
+bills per secret. A value that becomes a `String` parameter is stored without KMS encryption, so
+only values that are not secrets become one; a secret that code of the stack reads by name from
+Parameter Store is left to a person (see above), since a `String` would make it readable by
+anyone allowed `ssm:GetParameter` on it.
 
 ## References
 - [AWS::SSM::Parameter](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ssm-parameter.html)
@@ -98,8 +98,16 @@ outside CloudFormation, once its readers can follow.
             path = ("Resources", pid)
             readers = sorted({_where(r) for r in template.references_to(pid) if r.kind != "DependsOn"})
             uses = list(_dynamic_uses(template, _name_text(props.get("Name"))))
-            if _is_secret(template, pid, props) and not readers:
+            secret = _is_secret(template, pid, props)
+            if secret and not readers:
                 yield Fix(*_to_secret(template, pid, props, uses), path)
+            elif secret:
+                # Neither rewrite is right: a Secret breaks the code that reads Parameter Store,
+                # and a String stores the secret unencrypted, readable by whoever may read it.
+                yield Report(f"Parameter {pid}: CloudFormation cannot create SecureString parameters, and it holds a secret "
+                             f"that {', '.join(readers)} read{'s' if len(readers) == 1 else ''} by name from Parameter Store; "
+                             "make it an AWS::SecretsManager::Secret and have the code read it there, or create the "
+                             "SecureString outside CloudFormation and pass its name in", path)
             else:
                 yield Fix(*_to_string(template, pid, props, uses, readers), path)
 
@@ -149,9 +157,6 @@ def _to_string(template: Template, pid: str, props: dict, uses, readers: list[st
         msg += "; KeyId, which only encrypts SecureString parameters, goes"
     if waiting:
         msg += f"; {', '.join(waiting)} now read{'s' if len(waiting) == 1 else ''} it with {{{{resolve:ssm:…}}}} and wait{'s' if len(waiting) == 1 else ''} for it"
-    if _is_secret(template, pid, props):
-        msg += (f"; it holds a secret, now stored unencrypted, because {', '.join(readers)} read{'s' if len(readers) == 1 else ''} "
-                "it by name from Parameter Store: move it to Secrets Manager once the code can read it there")
     return msg, edits
 
 
