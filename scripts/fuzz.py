@@ -166,7 +166,7 @@ def near_limit(t: str, rng: random.Random) -> str:
 MUTATIONS = [_flip, _punct, _delete_line, _dup_line, _indent, _tag_swap, _truncate, _swap_lines, _long_whitespace, _long_digits]
 
 
-class _Hang(Exception):
+class _Hang(BaseException):  # not Exception: the engine turns a fixer's exceptions into internal errors
     pass
 
 

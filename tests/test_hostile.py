@@ -636,3 +636,26 @@ def test_block_scalar_rewrite_matches_only_the_lines_that_differ(monkeypatch):
         b = [rng.choice("ab ") for _ in range(rng.randint(0, 12))]
         rebuilt = [x for op, i1, i2, j1, j2 in splice._line_opcodes(a, b) for x in (a[i1:i2] if op == "equal" else b[j1:j2])]
         assert rebuilt == b and all(a[i1:i2] == b[j1:j2] for op, i1, i2, j1, j2 in splice._line_opcodes(a, b) if op == "equal")
+
+
+def test_an_entry_appended_to_a_resource_and_a_resource_inserted_after_it_land_in_order():
+    """Two insertions at one offset (found by the fuzzer through S3002): the list that ends a
+    resource gets its entry before the new resource that follows, whatever order the fix lists them."""
+    from cfnfix.fixing import Fix, Fixer
+    from cfnfix.fixing.engine import fix_document
+    from cfnfix.text.edits import Append, Insert
+
+    class Both(Fixer):
+        code = "TST901"
+        summary = "test: insert a resource after one whose DependsOn list it extends"
+        docs = "## Why it breaks deploys\nIt does not, this is a test."
+
+        def run(self, template):
+            if "Permission" not in template.resources:
+                yield Fix("add Permission", [Insert(("Resources",), "Permission", {"Type": "AWS::SNS::Topic"}, after="Bucket"),
+                                             Append(("Resources", "Bucket", "DependsOn"), "Permission")], ("Resources", "Bucket"))
+
+    text = "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    DependsOn:\n      - Other\n\n  Other:\n    Type: AWS::SNS::Topic\n"
+    result = fix_document(text, "t.yaml", [Both()])
+    assert result.text == ("Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    DependsOn:\n      - Other\n      - Permission\n\n"
+                           "  Permission:\n    Type: AWS::SNS::Topic\n\n  Other:\n    Type: AWS::SNS::Topic\n")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import render
@@ -28,6 +28,9 @@ class Splice:
     end: int
     text: str
     order: int = 0
+    # How deep the edit's path is: of two insertions at one offset (an entry appended to a list
+    # that ends a resource, a new resource after that one), the deeper one goes first.
+    depth: int = 0
 
 
 class _Resolver:
@@ -427,8 +430,8 @@ def resolve(doc: Document, edits: list[Edit]) -> list[Splice]:
     """Turn edits into non-overlapping splices of ``doc.text``; raise EditError on a clash."""
     edits = _merge_deletes(doc, edits)
     r = _Resolver(doc)
-    splices = [s for i, e in enumerate(edits) for s in r.resolve(e, i)]
-    splices.sort(key=lambda s: (s.start, s.end, s.order))
+    splices = [replace(s, depth=len(e.path)) for i, e in enumerate(edits) for s in r.resolve(e, i)]
+    splices.sort(key=lambda s: (s.start, s.end, -s.depth, s.order))
     for a, b in zip(splices, splices[1:]):
         if b.start < a.end:
             raise EditError("edits overlap")
