@@ -576,6 +576,10 @@ FUZZ_FOUND = {
     # A decimal too large for a float was read as -inf, which SHAPE001 then wrote as the string "-inf".
     "float-overflow-in-tags": "Resources:\n  Data:\n    Type: AWS::S3::Bucket\n    Properties:\n      Tags:\n"
                               "        Team: -" + "4" * 400 + ".5\n",
+    # REF002 renamed "${Bucket" to Bucket and kept the attribute "Arn}/", then wrote it unquoted
+    # in a flow list, where "}" ends nothing: text that does not parse.
+    "getatt-of-a-sub-string": "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n  Topic:\n    Type: AWS::SNS::Topic\n"
+                              "    Properties:\n      Tags: [{Key: k, Value: [!GetAtt '${Bucket.Arn}/']}]\n",
     "ec2-ref-of-a-list": "Resources:\n  Host:\n    Type: AWS::EC2::Instance\n    Properties:\n"
                          "      ImageId: !Ref [RegionMap, !Ref 'AWS::Region', AMI]\n      InstanceType: t3.micro\n",
 }
@@ -659,3 +663,11 @@ def test_an_entry_appended_to_a_resource_and_a_resource_inserted_after_it_land_i
     result = fix_document(text, "t.yaml", [Both()])
     assert result.text == ("Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    DependsOn:\n      - Other\n      - Permission\n\n"
                            "  Permission:\n    Type: AWS::SNS::Topic\n\n  Other:\n    Type: AWS::SNS::Topic\n")
+
+
+def test_getatt_short_form_only_for_names_it_can_hold():
+    from cfnfix.text.render import yaml_flow
+    from cfnfix.text.style import Style
+
+    assert yaml_flow({"Fn::GetAtt": ["Db", "Endpoint.Address"]}, Style()) == "!GetAtt Db.Endpoint.Address"
+    assert yaml_flow({"Fn::GetAtt": ["Bucket", "Arn}/"]}, Style()) == "!GetAtt [Bucket, 'Arn}/']"

@@ -8,6 +8,7 @@ JSON output follows the file's indentation unit, key separator and list layout.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from .style import Style
@@ -48,10 +49,14 @@ def yaml_key(key: str, style: Style) -> str:
     return yaml_string(key, style)
 
 
+# What `!GetAtt Name.Attribute` may hold unquoted anywhere, flow context included.
+_GETATT_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+
+
 def _short(fn: str, arg: Any, style: Style) -> str:
     tag = LONG_TO_SHORT[fn]
-    if fn == "Fn::GetAtt" and isinstance(arg, list) and len(arg) == 2 and all(isinstance(a, str) for a in arg):
-        return f"{tag} {arg[0]}.{arg[1]}"
+    if fn == "Fn::GetAtt" and isinstance(arg, list) and len(arg) == 2 and all(isinstance(a, str) and _GETATT_PART.fullmatch(a) for a in arg):
+        return f"{tag} {arg[0]}.{arg[1]}"  # else the list form, whose items are quoted as they need
     return f"{tag} {yaml_flow(arg, style)}"
 
 

@@ -174,8 +174,8 @@ def _resolve(name: str, attr: str, resources: dict):
         return (name, attr) if renamed else None
     meant = attribute_meant(attr, rtype, facts)
     if isinstance(meant, list):
-        if renamed:  # the resource is certain, the attribute is not: fix what is certain
-            return (name, attr)
+        if renamed:  # half a fix would still not deploy: say what is close instead
+            return f"names no resource; `{name}` is close, but `{attr}` is not one of its attributes"
         valid = meant or [a for a in attrs if a.startswith(attr + ".")]
         hint = _options(valid) if valid else ""
         return f"names an attribute `{rtype}` does not have{hint}"
