@@ -10,6 +10,18 @@ from typing import Any, Iterator
 
 PSEUDO_PREFIX = "AWS::"
 _SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
+SUB_VARIABLE = _SUB_VAR  # ``${Name}`` in an Fn::Sub string (``${!Literal}`` excluded); group 1 is the name
+
+
+def sub_parts(path: tuple, value: Any) -> tuple[str, tuple, set[str]] | None:
+    """An ``Fn::Sub`` at ``path`` taken apart: (its string, the string's path, the names its
+    variable map defines); None when the string is not a literal."""
+    if isinstance(value, str):
+        return value, path + ("Fn::Sub",), set()
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        local = {k for k in value[1] if isinstance(k, str)} if len(value) > 1 and isinstance(value[1], dict) else set()
+        return value[0], path + ("Fn::Sub", 0), local
+    return None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Any, Iterator
 from cfnfix.text.edits import SetValue
 from cfnfix.fixing import Fix, Fixer, Report, Safety
 from cfnfix.cloudformation import Template
-from cfnfix.cloudformation.references import _SUB_VAR
+from cfnfix.cloudformation.references import SUB_VARIABLE as _SUB_VAR, sub_parts
 from cfnfix.fixers.resources._facts import close_names, expanded_later, type_facts
 
 SECTIONS = ("Resources", "Outputs")
@@ -124,13 +124,10 @@ the schema defines under the name meant.
         yield Fix(f"{where}: rename `GetAtt {name}.{attr}` to `GetAtt {new_name}.{new_attr}`", edits, path)
 
     def _sub(self, path: tuple, value: Any, resources: dict) -> Iterator:
-        if isinstance(value, str):
-            text, at, local = value, path + ("Fn::Sub",), set()
-        elif isinstance(value, list) and value and isinstance(value[0], str):
-            text, at = value[0], path + ("Fn::Sub", 0)
-            local = {k for k in value[1] if isinstance(k, str)} if len(value) > 1 and isinstance(value[1], dict) else set()
-        else:
+        parts = sub_parts(path, value)
+        if parts is None:
             return
+        text, at, local = parts
         where = _where(path)
         renames: dict[str, str] = {}
         for m in _SUB_VAR.finditer(text):
