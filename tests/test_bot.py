@@ -546,6 +546,29 @@ def test_settings_come_from_the_base_branch_not_from_the_checkout(repo, tmp_path
     assert r.exit_code == 0 and "Nothing to fix on main" in r.stdout, r.output
 
 
+def test_exclude_and_per_file_ignores_hold_in_bot_mode_as_on_the_command_line(repo):
+    """The base branch's ``exclude`` and ``per-file-ignores``, and the same options on the command
+    line, leave files (or fixers on them) alone: the bot fixes what ``cfnfix DIR`` would."""
+    clone, _ = repo
+    (clone / "legacy").mkdir()
+    (clone / "legacy" / "old.yaml").write_text(API_YAML)
+    (clone / "stacks" / "web.yaml").write_text(API_YAML)
+    (clone / ".cfnfix.toml").write_text('exclude = ["legacy/"]\n[per-file-ignores]\n"stacks/web.yaml" = ["OUT001"]\n')
+    commit_and_push(clone, "more stacks")
+    r = run("--dry-run")
+    assert r.exit_code == 0, r.output
+    assert "stacks/api.yaml" in r.stdout
+    assert "legacy/old.yaml" not in r.stdout and "stacks/web.yaml" not in r.stdout, r.stdout
+    r = run("--dry-run", "--exclude", "stacks/api.yaml", "--per-file-ignores", "legacy/*.yaml:OUT",
+            "--extend-exclude", "nothing-here")
+    assert r.exit_code == 0, r.output
+    assert "Nothing to fix on main" in r.stdout, r.stdout  # legacy/ is no longer excluded, but OUT is off there
+    r = run("--dry-run", "--force-exclude", "--exclude", "stacks/", "stacks/api.yaml")
+    assert r.exit_code == 0 and "Nothing to fix on main" in r.stdout and "excluded by the settings" in r.output, r.output
+    r = run("--dry-run", "--per-file-ignores", "legacy/*.yaml:NOPE")
+    assert r.exit_code == 2 and "NOPE" in r.output and "Traceback" not in r.output, r.output
+
+
 def test_a_dry_run_leaves_the_remote_tracking_refs_and_fetch_head_alone(repo, tmp_path):
     clone, remote = repo
     other = tmp_path / "other"

@@ -33,7 +33,8 @@ from ..errors import TemplateError
 from ..reports.diff import unified_diff
 from ..reports.explanation import file_record
 from ..reports.markdown import code_span, render_markdown
-from ..workspace.discovery import discover, looks_like_template
+from ..fixing.registry import matches
+from ..workspace.discovery import FileRules, discover, looks_like_template
 from ..workspace.session import ExitCode, Session
 from ..workspace.source import FileChanged, read_source, write_atomic
 from .github import DEFAULT_API_URL, MAX_BODY, GitHub, GitHubError, redact
@@ -99,7 +100,8 @@ class Git:
         return p.stdout
 
 
-def cli_entry(paths, select, extend_select, ignore, unattended, safe_only, validator: str, verify: bool, config_path, bot_options: dict) -> int:
+def cli_entry(paths, select, extend_select, ignore, unattended, safe_only, validator: str, verify: bool, config_path, bot_options: dict,
+              files: dict | None = None) -> int:
     """``cfnfix --pr``: the command line's settings go to the bot unmerged, so that the base
     branch's configuration file, not the checkout's, completes them."""
     from ..fixing.verify import LintUnavailable, make_checker
@@ -109,8 +111,11 @@ def cli_entry(paths, select, extend_select, ignore, unattended, safe_only, valid
     except LintUnavailable as e:
         click.echo(f"cfnfix: {e}", err=True)
         return ExitCode.BAD_INPUT
+    files = files or {}
     settings = dict(select=_split(select) if select else None, extend_select=_split(extend_select), ignore=_split(ignore),
-                    unattended=unattended, safe_only=safe_only, config=config_path)
+                    unattended=unattended, safe_only=safe_only, config=config_path,
+                    exclude=_split(files.get("exclude", ())), extend_exclude=_split(files.get("extend_exclude", ())),
+                    force_exclude=files.get("force_exclude"), per_file_ignores=list(files.get("per_file_ignores", ())))
     options = BotOptions(paths=list(paths), settings=settings, **{k: v for k, v in bot_options.items() if v is not None})
     return run_bot(None, bool(safe_only), options, checker=checker)
 
@@ -170,6 +175,7 @@ def _signals_held():
 class Bot:
     def __init__(self, fixers, safe_only, checker, options: BotOptions, cwd: Path, token: str | None):
         self.fixers, self.safe_only, self.checker, self.o = fixers, safe_only, checker, options
+        self.rules = FileRules()
         self.cwd = cwd
         self.token = token
         self.git = Git(cwd, (token,))
@@ -352,11 +358,7 @@ class Bot:
                     raise BotError(f"{s['config']}: not on the base branch {base!r}")
                 cfg = config_mod.load_file(path)
             else:
-                try:
-                    start = worktree / Path(os.path.abspath(self.cwd)).relative_to(root)
-                except ValueError:
-                    start = worktree
-                cfg = _find_config(config_mod, start, worktree)
+                cfg = _find_config(config_mod, worktree / self._cwd_in(root), worktree)
         except config_mod.ConfigError as e:
             raise BotError(f"{e} (on the base branch {base!r})".replace(str(worktree), ".")) from None
         if cfg.source is not None:
@@ -369,9 +371,41 @@ class Bot:
             self.fixers = build_fixers(select, s.get("ignore", []) + cfg.ignore, extend, cfg.options)
         except ValueError as e:
             raise BotError(str(e)) from None
+        self.rules = self._file_rules(s, cfg, worktree / self._cwd_in(root), config_mod)
         if select and not self.fixers and not any(x == "" for x in select):
             raise BotError(f"--select {','.join(select)} matches no fixer (see --list-fixers)")
         self.safe_only = cfg.safe_only if s.get("safe_only") is None else bool(s["safe_only"])
+
+    def _cwd_in(self, root: Path) -> Path:
+        """The working directory relative to the checkout's top (``.`` when outside it)."""
+        try:
+            return Path(os.path.abspath(self.cwd)).relative_to(root)
+        except ValueError:
+            return Path(".")
+
+    @staticmethod
+    def _file_rules(s: dict, cfg, cwd: Path, config_mod) -> FileRules:
+        """``exclude`` and ``per-file-ignores`` as the command line has them: the base branch's
+        configuration relative to its file's folder, the command line's relative to the working
+        directory (both inside the base branch's worktree)."""
+        per_file_cli = []
+        for entry in s.get("per_file_ignores") or []:
+            pattern, sep, codes = entry.rpartition(":")
+            listed = _split((codes,))
+            if not sep or not pattern or not listed:
+                raise BotError(f"--per-file-ignores {entry!r}: expected PATTERN:CODES (e.g. 'legacy/*.yaml:SM001')")
+            try:
+                config_mod.check_codes(listed, f"cfnfix: --per-file-ignores {pattern!r}")
+            except config_mod.ConfigError as e:
+                raise BotError(str(e).removeprefix("cfnfix: ")) from None
+            per_file_cli.append((pattern, listed))
+        exclude = s.get("exclude") or []
+        patterns = [(p, cwd) for p in exclude] if exclude else [(p, cfg.root) for p in cfg.exclude]
+        patterns += [(p, cfg.root) for p in cfg.extend_exclude] + [(p, cwd) for p in s.get("extend_exclude") or []]
+        per_file = [(p, cfg.root, codes) for p, codes in cfg.per_file_ignores.items()]
+        per_file += [(p, cwd, codes) for p, codes in per_file_cli]
+        force = s.get("force_exclude")
+        return FileRules.build(patterns, per_file, cfg.force_exclude if force is None else force)
 
     # ----- fixing in the worktree ----------------------------------------------------------------
     def _fix(self, worktree: Path, rels: list[Path], base: str) -> None:
@@ -382,7 +416,10 @@ class Bot:
             start = worktree / rel
             if not start.exists() and not start.is_symlink():
                 raise BotError(f"{rel.as_posix()}: not found on the base branch {base!r}")
-            for path, explicit in discover([start]):
+            if self.rules.excluded_explicit(start):
+                self.say(f"{rel.as_posix()}: excluded by the settings; left alone")
+                continue
+            for path, explicit in discover([start], excluded=self.rules.excluded_under(start)):
                 real = Path(os.path.realpath(path))
                 shown = path.relative_to(worktree).as_posix()
                 if real != top and top not in real.parents:
@@ -399,6 +436,8 @@ class Bot:
                     continue
                 if not explicit and not looks_like_template(source.text):
                     continue
+                codes = self.rules.ignores(path)
+                run.fixers = [f for f in self.fixers if not matches(f.code, codes)] if codes else self.fixers
                 result = run.fix(name, source.text, explicit)
                 if result is None:
                     continue

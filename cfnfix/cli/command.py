@@ -209,7 +209,8 @@ def main(paths, select, extend_select, ignore, per_file_ignores, unattended, exc
     if pr:  # settings come from the base branch's configuration, not from this checkout's
         from ..bot.pull_request import cli_entry
 
-        sys.exit(cli_entry(paths, select, extend_select, ignore, unattended, safe_only, validator, verify, config_path, bot))
+        files = dict(exclude=exclude, extend_exclude=extend_exclude, force_exclude=force_exclude, per_file_ignores=per_file_ignores)
+        sys.exit(cli_entry(paths, select, extend_select, ignore, unattended, safe_only, validator, verify, config_path, bot, files))
 
     from ..workspace import config as config_mod
 
