@@ -328,3 +328,42 @@ def test_deleted_resources_take_their_own_comment_lines():
     # a comment inside the entry above the deleted one stays with it
     assert "    # the account setting that uses it\n" in _delete(DELETES, "Account")
     assert "# set once per account" not in _delete(DELETES, "Account")
+
+
+# ----- internal errors: in every report, never only on stderr ----------------------------------------
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "markdown"])
+def test_an_internal_error_is_in_the_report_of_every_format(tmp_path, monkeypatch, fmt):
+    """A fixer that raises on one file: that file is left unchanged and the run exits 3; the other
+    file is still fixed; the error is on stderr for text and in the report for the other formats."""
+    from cfnfix.fixing.registry import get_fixer
+
+    cls = get_fixer("OUT001")
+    real = cls.run
+
+    def run(self, template):
+        if "Boom" in template.doc.text:
+            raise KeyError("boom")
+        return real(self, template)
+
+    monkeypatch.setattr(cls, "run", run)
+    bad, good = tmp_path / "bad.yaml", tmp_path / "good.yaml"
+    bad.write_text(BROKEN.replace("Topic", "BoomTopic"))
+    good.write_text(BROKEN)
+    r = cli("--format", fmt, "--validator", "none", bad, good)
+    assert r.exit_code == 3, r.output
+    said = "internal error, file left unchanged: OUT001: KeyError: 'boom'"
+    if fmt == "text":
+        assert f"{bad}: {said}" in r.stderr
+        assert "cfnfix: 1 file would be fixed (1 fix); run with --write to apply; 1 internal error" in r.stderr, r.stderr
+        return
+    assert r.stderr == ""
+    if fmt == "json":
+        data = json.loads(r.stdout)
+        assert [e["kind"] for e in data["errors"]] == ["internal"] and said in data["errors"][0]["message"]
+        assert data["errors"][0]["path"] == str(bad) and [f["path"] for f in data["files"]] == [str(good)]
+    elif fmt == "sarif":
+        run_ = json.loads(r.stdout)["runs"][0]
+        notes = run_["invocations"][0]["toolExecutionNotifications"]
+        assert run_["invocations"][0]["executionSuccessful"] is False and said in notes[0]["message"]["text"]
+    else:
+        assert f"- ❌ `{bad}`: {said}" in r.stdout

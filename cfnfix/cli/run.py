@@ -115,6 +115,10 @@ class Run(Session):
         if self.out.fmt == "text":
             self.echo(f"{path}:{line}:{column}: {message}" if line else f"{path}: {message}", err=True)
 
+    def say_internal(self, text: str) -> None:
+        if self.out.fmt == "text":  # the other formats carry it in their report
+            self.echo(text, err=True)
+
     def report(self, name: str, result: Result, err: bool = False) -> None:
         """Print (or keep for the run's report) what this file's fixes are. What nothing will
         print is not computed: no explanation for -q, --diff, --statistics or SARIF (which shows
@@ -357,8 +361,11 @@ class Run(Session):
             parts.append(f"{plural(self.refused, 'fix')} refused by {self.checker.name} (it would make the template worse)")
         if self.unused:
             parts.append(plural(self.unused, "unused suppression"))
-        if self.errors:
-            parts.append(plural(len(self.errors), "error"))
+        bad_input = sum(e.get("kind") != "internal" for e in self.errors)
+        if bad_input:
+            parts.append(plural(bad_input, "error"))
+        if self.internal:
+            parts.append(plural(self.internal, "internal error"))
         self.echo("cfnfix: " + "; ".join(parts), err=True)
         if self.checker is None and self.fixes and not self.validator_asked:
             self.echo("cfnfix: no validator is installed, so these fixes were not checked: "

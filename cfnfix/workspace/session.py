@@ -44,6 +44,17 @@ class Session:
         self.errors.append({"path": path, "line": line, "column": column, "message": message})
         self.echo(f"{path}:{line}:{column}: {message}", err=True)
 
+    def internal_error(self, path: str, e: InternalError) -> None:
+        """Record a fix that went wrong (nothing of it is written): on stderr, and in the reports'
+        errors with ``"kind": "internal"`` so that JSON, SARIF and markdown carry it too."""
+        self.internal += 1
+        message = f"internal error, file left unchanged: {e}"
+        self.errors.append({"path": path, "line": None, "column": None, "message": message, "kind": "internal"})
+        self.say_internal(f"{path}: {message}\nPlease report this at the cfnfix issue tracker with the template.")
+
+    def say_internal(self, text: str) -> None:
+        self.echo(text, err=True)
+
     def echo(self, text: str, err: bool = False) -> None:
         click.echo(text, err=err)
 
@@ -60,8 +71,7 @@ class Session:
             self.error(name, e)
             return None
         except InternalError as e:
-            self.internal += 1
-            self.echo(f"{name}: internal error, file left unchanged: {e}\nPlease report this at the cfnfix issue tracker with the template.", err=True)
+            self.internal_error(name, e)
             return None
         self.refused += len(result.refused)
         if result.check_error:
