@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 PSEUDO_PREFIX = "AWS::"
-_SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
-SUB_VARIABLE = _SUB_VAR  # ``${Name}`` in an Fn::Sub string (``${!Literal}`` excluded); group 1 is the name
+SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")  # ``${Name}`` in an Fn::Sub string (``${!Literal}`` excluded); group 1 is the name
 
 
 def sub_parts(path: tuple, value: Any) -> tuple[str, tuple, set[str]] | None:
@@ -70,7 +69,7 @@ def ref_target(value: Any) -> str | None:
 
 def sub_targets(template_string: str) -> Iterator[tuple[str, str | None]]:
     """(logical id, attribute) for each ``${X}`` / ``${X.Attr}`` in an Fn::Sub string."""
-    for m in _SUB_VAR.finditer(template_string):
+    for m in SUB_VARIABLE.finditer(template_string):
         name, _, attr = m.group(1).strip().partition(".")
         yield name, attr or None
 

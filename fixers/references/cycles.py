@@ -5,7 +5,7 @@ from typing import Any
 from cfnfix.text.edits import SetValue
 from cfnfix.fixing import Fix, Fixer, Report, Safety
 from cfnfix.cloudformation import Template, Reference
-from cfnfix.cloudformation.references import _SUB_VAR
+from cfnfix.cloudformation.references import SUB_VARIABLE
 from cfnfix.fixers.resources._facts import expanded_later
 
 SG = "AWS::EC2::SecurityGroup"
@@ -239,7 +239,7 @@ def _replacements(template: Template, pair: tuple, refs: list[Reference], types:
                     return m.group(0)
                 return text
 
-            new = _SUB_VAR.sub(swap, current)
+            new = SUB_VARIABLE.sub(swap, current)
             if failed:
                 return None
             edits[at] = new
@@ -266,7 +266,7 @@ def _name_text(value: Any, template: Template) -> str | None:
             return "${" + target + "}" if target in params or target.startswith("AWS::") else None
         text = value.get("Fn::Sub")
         if isinstance(text, str):
-            names = [m.group(1) for m in _SUB_VAR.finditer(text)]
+            names = [m.group(1) for m in SUB_VARIABLE.finditer(text)]
             if all(n in params or (n.startswith("AWS::") and "." not in n) for n in names):
                 return text
     return None

@@ -6,7 +6,7 @@ from typing import Any, Iterator
 from cfnfix.text.edits import SetValue
 from cfnfix.fixing import Fix, Fixer, Report, Safety
 from cfnfix.cloudformation import Template
-from cfnfix.cloudformation.references import SUB_VARIABLE as _SUB_VAR, sub_parts
+from cfnfix.cloudformation.references import SUB_VARIABLE, sub_parts
 from cfnfix.fixers.resources._facts import close_names, expanded_later, type_facts
 
 SECTIONS = ("Resources", "Outputs")
@@ -130,7 +130,7 @@ the schema defines under the name meant.
         text, at, local = parts
         where = _where(path)
         renames: dict[str, str] = {}
-        for m in _SUB_VAR.finditer(text):
+        for m in SUB_VARIABLE.finditer(text):
             var = m.group(1)
             if "." not in var or var in local or var in renames or var.strip() != var:
                 continue
@@ -144,7 +144,7 @@ the schema defines under the name meant.
             new_name, new_attr = verdict
             renames[var] = new_name if new_attr is None else f"{new_name}.{new_attr}"
         if renames:
-            new = _SUB_VAR.sub(lambda m: "${" + renames.get(m.group(1), m.group(1)) + "}", text)
+            new = SUB_VARIABLE.sub(lambda m: "${" + renames.get(m.group(1), m.group(1)) + "}", text)
             what = ", ".join(f"`${{{a}}}` to `${{{b}}}`" for a, b in renames.items())
             yield Fix(f"{where}: rename {what} in Fn::Sub", [SetValue(at, new)], at)
 

@@ -6,7 +6,7 @@ from typing import Any, Iterator
 from cfnfix.text.edits import SetValue
 from cfnfix.fixing import Fix, Fixer, Report, Safety
 from cfnfix.cloudformation import Template
-from cfnfix.cloudformation.references import SUB_VARIABLE as _SUB_VAR, sub_parts
+from cfnfix.cloudformation.references import SUB_VARIABLE, sub_parts
 from cfnfix.fixers.resources._facts import close_names, expanded_later
 
 PSEUDO = ("AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition", "AWS::Region",
@@ -126,7 +126,7 @@ one the reference can have meant; an escaped policy variable reaches IAM as it w
         text, at, local = parts
         where = _where(path)
         renames: dict[str, str] = {}
-        for m in _SUB_VAR.finditer(text):
+        for m in SUB_VARIABLE.finditer(text):
             var = m.group(1)
             if "." in var or var in local or var in names or var in PSEUDO or var in others or var in renames:
                 continue
@@ -145,7 +145,7 @@ one the reference can have meant; an escaped policy variable reaches IAM as it w
             else:
                 yield Report(f"{where}: `${{{var}}}` in Fn::Sub names nothing in the template{_options(found)}", at)
         if renames:
-            new = _SUB_VAR.sub(lambda m: "${" + renames.get(m.group(1), m.group(1)) + "}", text)
+            new = SUB_VARIABLE.sub(lambda m: "${" + renames.get(m.group(1), m.group(1)) + "}", text)
             what = ", ".join(f"{'escape' if b.startswith('!') else 'rename'} `${{{a}}}` {'as' if b.startswith('!') else 'to'} `${{{b}}}`"
                              for a, b in renames.items())
             yield Fix(f"{where}: {what} in Fn::Sub", [SetValue(at, new)], at)

@@ -5,7 +5,7 @@ from typing import Any, Iterator
 from cfnfix.text.edits import SetValue
 from cfnfix.fixing import Fix, Fixer, Safety
 from cfnfix.cloudformation import Template
-from cfnfix.cloudformation.references import _SUB_VAR
+from cfnfix.cloudformation.references import SUB_VARIABLE
 
 
 class SubWithoutVariables(Fixer):
@@ -89,7 +89,7 @@ def _plain(value: Any) -> str | None:
             value = value[0]
         else:
             return None
-    if not isinstance(value, str) or _SUB_VAR.search(value) or _has_variable(value):
+    if not isinstance(value, str) or SUB_VARIABLE.search(value) or _has_variable(value):
         return None
     return value.replace("${!", "${")
 
