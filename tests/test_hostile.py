@@ -568,6 +568,10 @@ def test_each_fix_is_explained_from_what_it_touches_not_from_the_whole_template(
 
 
 # ----- found by the long fuzz run of 2026-11-30 (seed 20261130) --------------------------------------
+LAMBDA_AT_EOF = ("Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n      Runtime: python3.12\n"
+                 "      Handler: index.handler\n      Role: arn:aws:iam::123456789012:role/fn\n      Code:\n        ZipFile: |\n"
+                 "          import json\n          # talks to MySQL\n          import pymysql\n\n          import boto")
+
 FUZZ_FOUND = {
     # RDS001 compared versions as integers: 4,301 digits hit Python's conversion limit.
     "rds-long-version": "Resources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: postgres\n"
@@ -582,6 +586,9 @@ FUZZ_FOUND = {
                               "    Properties:\n      Tags: [{Key: k, Value: [!GetAtt '${Bucket.Arn}/']}]\n",
     "ec2-ref-of-a-list": "Resources:\n  Host:\n    Type: AWS::EC2::Instance\n    Properties:\n"
                          "      ImageId: !Ref [RegionMap, !Ref 'AWS::Region', AMI]\n      InstanceType: t3.micro\n",
+    # LAMBDA001 rewrote a ``|`` block that ends the file without a line break: the block's value
+    # has no final newline there, the rewrite dropped a character and left the last line open.
+    "block-scalar-at-eof-without-newline": LAMBDA_AT_EOF,
 }
 
 
@@ -671,3 +678,14 @@ def test_getatt_short_form_only_for_names_it_can_hold():
 
     assert yaml_flow({"Fn::GetAtt": ["Db", "Endpoint.Address"]}, Style()) == "!GetAtt Db.Endpoint.Address"
     assert yaml_flow({"Fn::GetAtt": ["Bucket", "Arn}/"]}, Style()) == "!GetAtt [Bucket, 'Arn}/']"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_block_scalar_that_ends_the_file_without_a_line_break_is_rewritten_whole(tmp_path, newline):
+    p = tmp_path / "fn.yaml"
+    p.write_bytes(LAMBDA_AT_EOF.replace("\n", newline).encode())
+    assert cli("--validator", "none", "--write", p).exit_code == 0
+    fixed = LAMBDA_AT_EOF.split("          import pymysql")[0]  # the block ends after the comment, with its line break
+    assert fixed.endswith("          # talks to MySQL\n")
+    assert p.read_bytes().decode() == fixed.replace("\n", newline)
+    assert cli("--validator", "none", p).exit_code == 0

@@ -159,7 +159,10 @@ class _Resolver:
         chomp = m.group(1)
         if chomp == "+" or (chomp == "" and not (new.endswith("\n") and not new.endswith("\n\n"))) or (chomp == "-" and new.endswith("\n")):
             return None
-        old = node.value[:-1] if chomp == "" else node.value
+        # A clipped block whose last line ends the file without a line break has no final newline
+        # in its value; the new value has one, so the rewritten block ends its last line.
+        unterminated = chomp == "" and not node.value.endswith("\n")
+        old = node.value[:-1] if chomp == "" and not unterminated else node.value
         new_body = new[:-1] if chomp == "" else new
         lines = text[header_end + 1 : node.end].split("\n")
         old_lines, new_lines = old.split("\n"), new_body.split("\n")
@@ -177,6 +180,8 @@ class _Resolver:
         body = "\n".join(out)
         if body.endswith("\r") and node.end < len(text) and text[node.end] == "\r":
             body = body[:-1]
+        if unterminated:
+            body += "\r\n" if cr and not body.endswith("\r") else "\n"
         return Splice(header_end + 1, node.end, body, order)
 
     def _with_leading_comments(self, start: int) -> int:
