@@ -7,7 +7,8 @@ from cfnfix.text.edits import Edit, Insert, SetValue
 # Resource types an account may hold only one of per region, by the thing a person turns on:
 # (parameter suffix, what it is). AWS Config allows one customer-managed recorder and one
 # delivery channel per region; GuardDuty one detector; Security Hub, Macie and Detective are
-# enabled once per account and region; API Gateway has one account-wide setting per region.
+# enabled once per account and region. API Gateway's AWS::ApiGateway::Account is not one of
+# them: a second one overwrites the account's CloudWatch role, it does not fail (APIGW002's).
 SINGLETONS = {
     "AWS::Config::ConfigurationRecorder": ("ConfigRecorder", "AWS Config recorder and delivery channel"),
     "AWS::Config::DeliveryChannel": ("ConfigRecorder", "AWS Config recorder and delivery channel"),
@@ -15,7 +16,6 @@ SINGLETONS = {
     "AWS::SecurityHub::Hub": ("SecurityHub", "Security Hub"),
     "AWS::Macie::Session": ("MacieSession", "Macie session"),
     "AWS::Detective::Graph": ("DetectiveGraph", "Detective behavior graph"),
-    "AWS::ApiGateway::Account": ("ApiGatewayAccount", "API Gateway account settings (CloudWatch role)"),
 }
 NO_VALUE = ref("AWS::NoValue")
 
@@ -31,7 +31,7 @@ class AccountSingletons(Fixer):
 Makes the resources an account can hold only one of per region optional:
 `AWS::Config::ConfigurationRecorder` and `AWS::Config::DeliveryChannel`,
 `AWS::GuardDuty::Detector`, `AWS::SecurityHub::Hub`, `AWS::Macie::Session`,
-`AWS::Detective::Graph` and `AWS::ApiGateway::Account`. Per kind it adds a parameter
+and `AWS::Detective::Graph`. Per kind it adds a parameter
 `Create<Thing>` (`"true"` or `"false"`, default `"false"`) and a condition `ShouldCreate<Thing>`,
 and puts under that condition:
 
@@ -45,8 +45,9 @@ Other references become `!If [ShouldCreate<Thing>, <reference>, !Ref AWS::NoValu
 in the resource's `Metadata`, which orders creation only when the singleton is created
 (`DependsOn` itself cannot be conditional). The roles and buckets the singletons use stay.
 
-API Gateway's account setting is also APIGW002's, which removes it instead; with both selected,
-APIGW002 runs first.
+`AWS::ApiGateway::Account` is left alone: a second one in the same account and region does not
+fail, it replaces the CloudWatch role the first one set (and making it optional would stop stages
+that log from deploying in an account without that role). APIGW002 removes it, when asked to.
 
 ## Why it breaks deploys
 An account holds one of each per region, so a stack that creates one fails in every account that
