@@ -3,7 +3,8 @@ that the result says exactly what the edits meant.
 
 Each fixer runs against the current document; the fixes it returns are accepted one by one
 unless they touch a path an accepted fix already touches (those wait for the next round). The
-accepted edits are spliced into the text, the new text is parsed again, and its data must equal
+accepted edits are spliced into the text, the new text is parsed again (for YAML, only the entries
+the splices touched, when they read alone: text/reparse.py), and its data must equal
 the old data with the edits applied — otherwise an InternalError is raised and nothing is
 written. Rounds repeat until a whole round changes nothing, so the output is a fixed point: a
 second run changes nothing.
@@ -22,6 +23,7 @@ from ..cloudformation.template import Template, parse_template
 from ..errors import InternalError, NotATemplate, TemplateError
 from ..text.document import Document, detect_format
 from ..text.edits import Append, Edit, EditError, RenameKey, apply_to_data, edit_paths, touched_paths
+from ..text.reparse import reparse
 from ..text.splice import resolve, splice
 from .fixer import Fix, Fixer, Report, Safety, TextFixer
 from .registry import select_fixers
@@ -306,14 +308,15 @@ def _fix_once(text: str, filename: str, fixers: list[Fixer], safe_only: bool, ex
                 clean[index] = version
                 continue
             try:
-                new_text = splice(doc.text, resolve(doc, taken))
+                splices = resolve(doc, taken)
+                new_text = splice(doc.text, splices)
             except EditError as e:
                 raise InternalError(f"{fixer.code}: {e}") from None
             intended = apply_to_data(doc.data, taken)
             try:
                 new_doc = parsed.get(new_text) if parsed is not None else None
                 if new_doc is None:
-                    new_doc = Document(new_text, filename, fmt=doc.format)
+                    new_doc = reparse(doc, new_text, splices) or Document(new_text, filename, fmt=doc.format)
                     if parsed is not None:
                         parsed[new_text] = new_doc
             except TemplateError as e:

@@ -88,6 +88,20 @@ class Sequence(Node):
 AnyNode = Union[Scalar, Mapping, Sequence]
 
 
+def walk(node: Node):
+    """Every node of a tree (keys too), without recursion."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, Mapping):
+            for k, v in n.pairs:
+                stack.append(v)
+                stack.append(k)
+        elif isinstance(n, Sequence):
+            stack.extend(n.items)
+
+
 def child(node: AnyNode, step: str | int) -> AnyNode | None:
     if isinstance(node, Mapping) and isinstance(step, str):
         return node.get(step)

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .nodes import Mapping, Node, Scalar, Sequence
+from .nodes import Mapping, Scalar, Sequence, walk
 
 if TYPE_CHECKING:
     from .document import Document
@@ -29,19 +29,6 @@ class Style:
     json_brace_space: bool = False  # JSON: { "Ref": "X" } rather than {"Ref": "X"}
 
 
-def _walk(node: Node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        if isinstance(n, Mapping):
-            for k, v in n.pairs:
-                stack.append(v)
-                stack.append(k)
-        elif isinstance(n, Sequence):
-            stack.extend(n.items)
-
-
 def _newline(text: str) -> str:
     crlf = text.count("\r\n")
     return "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
@@ -52,7 +39,7 @@ def detect_yaml_style(doc: Document) -> Style:
     offsets: Counter = Counter()
     quotes: Counter = Counter()
     short = long = 0
-    for n in _walk(doc.root):
+    for n in walk(doc.root):
         if isinstance(n, Mapping) and not n.flow:
             for k, v in n.pairs:
                 if k.value in ("Ref", "Condition") or str(k.value).startswith("Fn::"):
@@ -86,7 +73,7 @@ def detect_json_style(doc: Document) -> Style:
     inline = multiline = 0
     fn_inline = fn_multi = 0
     padded = tight = 0
-    for n in _walk(doc.root):
+    for n in walk(doc.root):
         if isinstance(n, Mapping) and len(n.pairs) == 1 and (n.pairs[0][0].value == "Ref" or str(n.pairs[0][0].value).startswith("Fn::")):
             if "\n" in text[n.start : n.end]:
                 fn_multi += 1

@@ -1,0 +1,241 @@
+"""The document after a batch of splices, re-reading only the entries the splices touched.
+
+After each batch of fixes the engine needs the fixed text's document: its data, to check that the
+text says what the fixes meant, and its tree, for the next fixers' positions. Parsing the whole
+text again was a third of the fixing time on real templates, and most of a large template's. A
+YAML template's sections are block mappings whose entries (a resource, a parameter, an output)
+are read the same wherever they stand, so when every splice falls inside entries of sections,
+only those entries' lines are parsed again; the nodes before them are shared with the old
+document, the nodes after them are copied with their positions moved, and the data of the
+untouched entries is shared.
+
+Anything else — JSON, flow-style sections, anchors and aliases, directives, a splice on a section's
+own line or between sections, a region that no longer reads as entries of its section, a key that
+the region now holds twice — returns None, and the caller parses the whole text. With the
+environment variable ``CFNFIX_CHECK_REPARSE`` set (the test suite sets it), every result is
+compared with a parse of the whole text and a difference raises.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InternalError, TemplateError
+from .nodes import Mapping, Node, Scalar, Sequence, walk
+
+_ODD_BREAKS = re.compile("[\x85\u2028\u2029]")
+_COMMENTS_ONLY = re.compile(r"(?:[ \t]*(?:#[^\n\r]*)?(?:\r\n|\n|\r))*[ \t]*(?:#[^\n\r]*)?")
+
+if TYPE_CHECKING:
+    from .document import Document
+    from .splice import Splice
+
+
+def reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | None:
+    """``Document(new_text)`` for ``new_text = splice(doc.text, splices)``, built from ``doc`` by
+    parsing only the section entries the splices touch; None when that does not apply."""
+    new = _reparse(doc, new_text, splices)
+    if new is not None and os.environ.get("CFNFIX_CHECK_REPARSE"):
+        _check(new, new_text, doc)
+    return new
+
+
+def _reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | None:
+    from .document import Document
+
+    if doc.format != "yaml" or doc.aliased or not splices:
+        return None
+    text = doc.text
+    root = doc.root
+    if not isinstance(root, Mapping) or root.flow or root.tag or not isinstance(doc.data, dict):
+        return None
+    if text.startswith("%") or "\n%" in text or "\r%" in text:
+        return None  # a %TAG directive changes what tags mean: a region read alone would differ
+    if _ODD_BREAKS.search(text) or _ODD_BREAKS.search(new_text):
+        return None  # NEL, LS, PS: the parser does not count them as lines everywhere
+    regions = _regions(doc, splices)
+    if regions is None:
+        return None
+
+    new = object.__new__(Document)
+    new.text, new.filename, new.format = new_text, doc.filename, "yaml"
+    new.aliased, new._indexes, new._anchor_spans = {}, {}, []
+
+    # Splice offsets are into the old text. Where does old offset ``o`` sit in the new text? After
+    # the text of every splice that ends before it; for the start of a region, not after an
+    # insertion made right there (that insertion is the region's), for its end, after it.
+    order = sorted(splices, key=lambda s: (s.start, s.end))
+
+    def moved(offset: int, region_start: bool = False) -> int:
+        d = 0
+        for s in order:
+            if s.end < offset or s.end == offset and not (region_start and s.start == offset):
+                d += len(s.text) - (s.end - s.start)
+        return offset + d
+
+    new_pairs: list[tuple[Scalar, Any]] = []
+    new_data: dict = {}
+    shift = (0, 0)  # (offset, lines) of the old text at the current point
+    for index, (key, value) in enumerate(root.pairs):
+        region = regions.get(index)
+        if region is None:
+            k, v = _shifted(key, *shift), _shifted(value, *shift)
+            new_pairs.append((k, v))
+            new_data[key.value] = doc.data[key.value]
+            continue
+        first, last, start, end = region
+        new_start, new_end = moved(start, region_start=True), moved(end)
+        region_text = new_text[new_start:new_end]
+        if _COMMENTS_ONLY.fullmatch(region_text):  # the entries were deleted
+            region_pairs, rdata = [], {}
+        else:
+            read = _read_region(region_text)
+            if read is None:
+                return None
+            rroot, rdata = read
+            column = value.pairs[0][0].column
+            inside = {k.value for k, _ in value.pairs[first : last + 1]}
+            outside = {k.value for k, _ in value.pairs} - inside
+            if rroot.column != column or any(k.column != column for k, _ in rroot.pairs) or outside & set(rdata):
+                return None
+            _move_in_place(rroot, new_start, new.position(new_start)[0] - 1)
+            region_pairs = rroot.pairs
+        after = (new_end - end, new.position(new_end)[0] - doc.position(end)[0])
+        pairs = [(_shifted(k, *shift), _shifted(v, *shift)) for k, v in value.pairs[:first]]
+        pairs += region_pairs
+        if not pairs:
+            return None  # the section is gone (the splices write `{}` for an emptied one)
+        pairs += [(_shifted(k, *after), _shifted(v, *after)) for k, v in value.pairs[last + 1 :]]
+        data: dict = {}
+        old = doc.data[key.value]
+        if not isinstance(old, dict):
+            return None
+        for k, _ in value.pairs[:first]:
+            data[k.value] = old[k.value]
+        data.update(rdata)
+        for k, _ in value.pairs[last + 1 :]:
+            data[k.value] = old[k.value]
+        head = pairs[0][0]
+        section = Mapping(head.start, pairs[-1][1].end, head.line, head.column, None, pairs, False)
+        if first > 0:  # the mapping starts where it did (its first key is before the region)
+            section.start, section.line, section.column = value.start + shift[0], value.line + shift[1], value.column
+        new_pairs.append((_shifted(key, *shift), section))
+        new_data[key.value] = data
+        shift = after
+    new._root = Mapping(root.start, new_pairs[-1][1].end if new_pairs else root.end, root.line, root.column, None, new_pairs, False)
+    new.data = new_data
+    return new
+
+
+def _regions(doc: Document, splices: list[Splice]) -> dict[int, tuple[int, int, int, int]] | None:
+    """Per section (its index among the root's pairs): the first and last entry the splices touch
+    and the old text's range of those entries; None when a splice falls outside every section's
+    entries. An entry's range runs from the end of the one before (so the comments above an entry
+    go with it) to the end of its own last line; an insertion where two ranges meet touches both."""
+    spans_of: dict[int, list[tuple[int, int]] | None] = {}
+    touched: dict[int, tuple[int, int]] = {}
+    for s in splices:
+        hit = None
+        for index, (key, value) in enumerate(doc.root.pairs):
+            if index not in spans_of:
+                spans_of[index] = _entry_spans(doc, key, value)
+            spans = spans_of[index]
+            if not spans or s.start < spans[0][0] or s.end > spans[-1][1]:
+                continue
+            if s.start == s.end:
+                hits = [i for i, (a, b) in enumerate(spans) if a <= s.start <= b]
+            else:
+                hits = [i for i, (a, b) in enumerate(spans) if s.start < b and s.end > a]
+            if hits:
+                hit = (index, hits[0], hits[-1])
+                break
+        if hit is None:
+            return None
+        index, lo, hi = hit
+        if index in touched:
+            lo, hi = min(lo, touched[index][0]), max(hi, touched[index][1])
+        touched[index] = (lo, hi)
+    return {index: (lo, hi, spans_of[index][lo][0], spans_of[index][hi][1]) for index, (lo, hi) in touched.items()}
+
+
+def _entry_spans(doc: Document, section_key: Scalar, value) -> list[tuple[int, int]] | None:
+    """The old text's range of each entry of a block-mapping section; None when the section is not
+    one whose entries can be read alone (flow style, a tag, keys that do not start their lines)."""
+    if not isinstance(value, Mapping) or value.flow or value.tag or not value.pairs:
+        return None
+    text = doc.text
+    column = value.pairs[0][0].column
+    first_line = doc.line_start(value.pairs[0][0].start)
+    start = doc.line_end(section_key.start)  # the lines after the section's key (comments first)
+    if start > first_line:
+        return None
+    spans = []
+    for key, item in value.pairs:
+        if key.column != column or key.tag or text[doc.line_start(key.start) : key.start].strip(" "):
+            return None
+        end = doc.line_end(item.end - 1) if item.end > item.start else doc.line_end(item.end)
+        if end <= key.start:
+            return None
+        spans.append((start, end))
+        start = end
+    return spans
+
+
+def _read_region(region: str) -> tuple[Mapping, dict] | None:
+    from .yaml_reader import read_yaml
+
+    found: list = []
+    try:
+        rroot, rdata = read_yaml(region, found)
+    except TemplateError:
+        return None
+    if found or not isinstance(rroot, Mapping) or rroot.flow or rroot.tag or not isinstance(rdata, dict):
+        return None
+    return rroot, rdata
+
+
+def _move_in_place(node: Node, offset: int, lines: int) -> None:
+    """Move a freshly read tree (nothing else holds it) by ``offset`` characters and ``lines``."""
+    for n in walk(node):
+        n.start += offset
+        n.end += offset
+        n.line += lines
+
+
+def _shifted(node: Node, offset: int, lines: int) -> Node:
+    """``node`` moved by ``offset`` characters and ``lines`` lines: a copy (the old document keeps
+    its own), or ``node`` itself when nothing moves."""
+    if not offset and not lines:
+        return node
+    if isinstance(node, Scalar):
+        return Scalar(node.start + offset, node.end + offset, node.line + lines, node.column, node.tag, node.value, node.style)
+    if isinstance(node, Mapping):
+        return Mapping(node.start + offset, node.end + offset, node.line + lines, node.column, node.tag,
+                       [(_shifted(k, offset, lines), _shifted(v, offset, lines)) for k, v in node.pairs], node.flow)
+    return Sequence(node.start + offset, node.end + offset, node.line + lines, node.column, node.tag,
+                    [_shifted(i, offset, lines) for i in node.items], node.flow)
+
+
+def _check(new: Document, new_text: str, old: Document) -> None:
+    from .document import Document
+
+    full = Document(new_text, new.filename, fmt="yaml")
+    if full.data != new.data or list(_flat(full.root)) != list(_flat(new.root)):
+        raise InternalError(f"re-reading only the spliced entries gave another document than reading it all ({new.filename})")
+
+
+def _flat(node: Node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield (type(n).__name__, n.start, n.end, n.line, n.column, n.tag,
+               n.value if isinstance(n, Scalar) else None, n.style if isinstance(n, Scalar) else None,
+               getattr(n, "flow", None))
+        if isinstance(n, Mapping):
+            for k, v in reversed(n.pairs):
+                stack.append(v)
+                stack.append(k)
+        elif isinstance(n, Sequence):
+            stack.extend(reversed(n.items))
