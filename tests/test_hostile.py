@@ -222,9 +222,17 @@ def test_killed_during_writes_leaves_every_file_old_or_new(tmp_path, stage, when
 
 # Found by the long fuzz run.
 def test_unicode_line_separator_is_a_yaml_line_break_for_edits_too():
+    """libyaml (YAML 1.1, as CloudFormation reads YAML) breaks the line at U+2028 and fails; the
+    pure parser reads ``B\u2028`` as a name. Where the readers disagree the template is bad input
+    (it was fixed as the pure parser read it, and the next read could differ); a line separator
+    both read the same way stays."""
     text = "Resources:\n  B:\n    Type: AWS::S3::Bucket\nOutputs:\n  O:\n    Value: !GetAtt B\u2028.Arn\n    Export:\n  P:\n    Value: 1\n"
-    r = cfnfix.fix_text(text, select=["OUT001"])
-    assert r.text == text.replace("    Export:\n", "    Export:\n      Name: !Sub '${AWS::StackName}-O'\n")
+    with pytest.raises(cfnfix.TemplateError, match=r"U\+2028 \(line separator\) is a line break in YAML 1.1") as e:
+        cfnfix.fix_text(text, select=["OUT001"])
+    assert (e.value.line, e.value.column) == (6, 21)
+    quoted = text.replace("!GetAtt B\u2028.Arn", '"a\u2028b"')
+    r = cfnfix.fix_text(quoted, select=["OUT001"])
+    assert r.text == quoted.replace("    Export:\n", '    Export:\n      Name: !Sub "${AWS::StackName}-O"\n')
 
 
 def test_interface_metadata_with_odd_entries_does_not_crash_removal():
@@ -269,9 +277,11 @@ def test_a_fix_the_template_does_not_allow_is_reported_not_fatal():
 
 
 def test_a_key_spanning_lines_is_not_renamed():
+    """A key broken by U+2028: libyaml refuses it, the pure parser reads one key — bad input, not
+    a key to rename."""
     text = "Resources:\n  G:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDe\u2028scription: x\n      VpcId: v\n"
-    r = cfnfix.fix_text(text, select=["PROP001"])
-    assert r.text == text and "spans lines" in r.findings[0].message
+    with pytest.raises(cfnfix.TemplateError, match=r"U\+2028 \(line separator\)"):
+        cfnfix.fix_text(text, select=["PROP001"])
 
 
 # ----- issue 15: inputs that hung or crashed it -----------------------------------------------
@@ -589,6 +599,16 @@ FUZZ_FOUND = {
     # LAMBDA001 rewrote a ``|`` block that ends the file without a line break: the block's value
     # has no final newline there, the rewrite dropped a character and left the last line open.
     "block-scalar-at-eof-without-newline": LAMBDA_AT_EOF,
+    # SHAPE001 made a tag list a map whose key was a 4,404-character string: YAML refuses a key of
+    # more than 1,024 characters, so the fixed text did not parse.
+    "key-longer-than-yaml-allows": "Resources:\n  S:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Type: String\n"
+                                   "      Value: x\n      Tags:\n        - Key: 0x" + "2" * 4402 + "\n          Value: a\n",
+    # A line separator inside a plain key: libyaml (YAML 1.1) breaks the line there and fails, the
+    # pure parser (1.2) reads one key; SM001's fix then let libyaml read it as something else.
+    "line-separator-read-two-ways": "Parameters:\n  DbUse\u2028rname:\n    Type: String\n  DbPassword:\n    Type: String\n"
+                                    "    NoEcho: true\nResources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n"
+                                    "      Engine: postgres\n      DBInstanceClass: db.t3.micro\n      MasterUsername: !Ref DbUse\u2028rname\n"
+                                    "      MasterUserPassword: !Ref DbPassword\n      AllocatedStorage: '20'\n",
 }
 
 
@@ -689,3 +709,21 @@ def test_a_block_scalar_that_ends_the_file_without_a_line_break_is_rewritten_who
     assert fixed.endswith("          # talks to MySQL\n")
     assert p.read_bytes().decode() == fixed.replace("\n", newline)
     assert cli("--validator", "none", p).exit_code == 0
+
+
+def test_a_key_yaml_cannot_hold_is_reported_not_written(tmp_path):
+    p = tmp_path / "long-key.yaml"
+    p.write_text(FUZZ_FOUND["key-longer-than-yaml-allows"])
+    r = cli("--validator", "none", "--write", p)
+    assert r.exit_code == 0, r.output
+    assert "not applied: a key of 4,406 characters cannot be written: YAML keys are at most 1,024" in r.stdout
+    assert p.read_text() == FUZZ_FOUND["key-longer-than-yaml-allows"]
+
+
+def test_a_line_separator_the_two_yaml_readers_disagree_on_is_bad_input(tmp_path):
+    p = tmp_path / "ls.yaml"
+    p.write_text(FUZZ_FOUND["line-separator-read-two-ways"], encoding="utf-8")
+    r = cli("--validator", "none", "--write", p)
+    assert r.exit_code == 2, r.output
+    assert f"{p}:2:8: U+2028 (line separator) is a line break in YAML 1.1 and not in YAML 1.2" in r.stderr
+    assert p.read_text(encoding="utf-8") == FUZZ_FOUND["line-separator-read-two-ways"]

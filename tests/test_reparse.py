@@ -181,3 +181,16 @@ def test_random_edits_on_the_golden_inputs_read_in_part_as_in_whole():
                 read_in_part += 1
                 assert_same(new, new_text)
     assert read_in_part > 200
+
+
+@pytest.mark.parametrize("tail", ["", "\n  Next:\n    Type: AWS::SQS::Queue\n"])
+def test_the_trailing_lines_of_a_block_scalar_stay_in_its_entry(tail):
+    """Lines of spaces at the end of a ``|`` block are content (they are deeper than the block's
+    indentation) though the node ends before them; the long fuzz run found the entry re-read
+    without them. At the end of the text, and before the next entry."""
+    text = ("Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n      Handler: index.handler\n"
+            "      Code:\n        ZipFile: |\n          import json\n" + " " * 40 + tail)
+    doc, new_text, splices = spliced(text, [SetValue(("Resources", "Fn", "Properties", "Handler"), "app.handler")])
+    new = reparse(doc, new_text, splices)
+    assert_same(new, new_text)
+    assert new.data["Resources"]["Fn"]["Properties"]["Code"]["ZipFile"] == Document(text).data["Resources"]["Fn"]["Properties"]["Code"]["ZipFile"]

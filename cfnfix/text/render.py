@@ -11,8 +11,9 @@ import json
 import re
 from typing import Any
 
-from .style import Style
+from .edits import EditError
 from .nodes import LONG_TO_SHORT
+from .style import Style
 from .yaml11 import can_be_plain
 
 
@@ -45,8 +46,15 @@ def yaml_scalar(value: Any, style: Style, flow: bool = False) -> str:
     return yaml_string(str(value), style, flow)
 
 
-def yaml_key(key: str, style: Style) -> str:
-    return yaml_string(key, style)
+# YAML limits a key written without "?" to 1024 characters (libyaml refuses a longer one).
+MAX_KEY = 1024
+
+
+def yaml_key(key: str, style: Style, flow: bool = False) -> str:
+    out = yaml_string(key, style, flow)
+    if len(out) > MAX_KEY:
+        raise EditError(f"a key of {len(out):,} characters cannot be written: YAML keys are at most {MAX_KEY:,}")
+    return out
 
 
 # What `!GetAtt Name.Attribute` may hold unquoted anywhere, flow context included.
@@ -66,7 +74,7 @@ def yaml_flow(value: Any, style: Style) -> str:
     if fn and style.short_form:
         return _short(fn[0], fn[1], style)
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{yaml_string(k, style, True)}: {yaml_flow(v, style)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{yaml_key(k, style, True)}: {yaml_flow(v, style)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(yaml_flow(v, style) for v in value) + "]"
     return yaml_scalar(value, style, flow=True)

@@ -26,6 +26,7 @@ from ..errors import InternalError, TemplateError
 from .nodes import Mapping, Node, Scalar, Sequence, walk
 
 _ODD_BREAKS = re.compile("[\x85\u2028\u2029]")
+_MARKERS = re.compile(r"(?m)^(?:---|\.\.\.)")
 _COMMENTS_ONLY = re.compile(r"(?:[ \t]*(?:#[^\n\r]*)?(?:\r\n|\n|\r))*[ \t]*(?:#[^\n\r]*)?")
 
 if TYPE_CHECKING:
@@ -88,6 +89,8 @@ def _reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | 
         first, last, start, end = region
         new_start, new_end = moved(start, region_start=True), moved(end)
         region_text = new_text[new_start:new_end]
+        if _MARKERS.search(region_text):
+            return None  # a document marker or a top-level key after the section: not entries
         if _COMMENTS_ONLY.fullmatch(region_text):  # the entries were deleted
             region_pairs, rdata = [], {}
         else:
@@ -140,7 +143,7 @@ def _regions(doc: Document, splices: list[Splice]) -> dict[int, tuple[int, int, 
         hit = None
         for index, (key, value) in enumerate(doc.root.pairs):
             if index not in spans_of:
-                spans_of[index] = _entry_spans(doc, key, value)
+                spans_of[index] = _entry_spans(doc, index)
             spans = spans_of[index]
             if not spans or s.start < spans[0][0] or s.end > spans[-1][1]:
                 continue
@@ -160,23 +163,31 @@ def _regions(doc: Document, splices: list[Splice]) -> dict[int, tuple[int, int, 
     return {index: (lo, hi, spans_of[index][lo][0], spans_of[index][hi][1]) for index, (lo, hi) in touched.items()}
 
 
-def _entry_spans(doc: Document, section_key: Scalar, value) -> list[tuple[int, int]] | None:
-    """The old text's range of each entry of a block-mapping section; None when the section is not
-    one whose entries can be read alone (flow style, a tag, keys that do not start their lines)."""
+def _entry_spans(doc: Document, index: int) -> list[tuple[int, int]] | None:
+    """The old text's range of each entry of the block-mapping section ``index``: from the line
+    after the section's key, each entry up to the line of the next entry's key, the last one up
+    to the line of the next section's key (or the end of the text) — so every line between two
+    keys (comments, blank lines, the trailing lines of a block scalar) is in exactly one range.
+    None when the section is not one whose entries can be read alone (flow style, a tag, keys
+    that do not start their lines)."""
+    pairs = doc.root.pairs
+    section_key, value = pairs[index]
     if not isinstance(value, Mapping) or value.flow or value.tag or not value.pairs:
         return None
     text = doc.text
     column = value.pairs[0][0].column
-    first_line = doc.line_start(value.pairs[0][0].start)
-    start = doc.line_end(section_key.start)  # the lines after the section's key (comments first)
-    if start > first_line:
+    start = doc.line_end(section_key.start)
+    if start > doc.line_start(value.pairs[0][0].start):
         return None
-    spans = []
-    for key, item in value.pairs:
+    keys = [k for k, _ in value.pairs]
+    for key in keys:
         if key.column != column or key.tag or text[doc.line_start(key.start) : key.start].strip(" "):
             return None
-        end = doc.line_end(item.end - 1) if item.end > item.start else doc.line_end(item.end)
-        if end <= key.start:
+    ends = [doc.line_start(k.start) for k in keys[1:]]
+    ends.append(doc.line_start(pairs[index + 1][0].start) if index + 1 < len(pairs) else len(text))
+    spans = []
+    for end in ends:
+        if end <= start:
             return None
         spans.append((start, end))
         start = end

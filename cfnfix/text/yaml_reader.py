@@ -79,7 +79,7 @@ def read_yaml(text: str, aliased: list | None = None) -> tuple[Node, Any]:
         except YAMLError:
             pass  # the pure parser below words the error
     try:
-        return build(_pure_events(body))
+        result = build(_pure_events(body))
     except MarkedYAMLError as e:
         raise _template_error(e) from None
     except ReaderError as e:
@@ -88,6 +88,20 @@ def read_yaml(text: str, aliased: list | None = None) -> tuple[Node, Any]:
         raise TemplateError(f"control character U+{ch:04X} is not allowed in YAML", line, col) from None
     except (YAMLError, ValueError, UnicodeError) as e:
         raise TemplateError(f"invalid YAML: {e}", 1, 1) from None
+    odd = _ODD_BREAK.search(body) if CParser is not None else None
+    if odd:
+        # libyaml (YAML 1.1) breaks lines at NEL, LS and PS and the pure parser (YAML 1.2) does
+        # not: where only the second reads the file, the two disagree on what it says, and a fix
+        # that let libyaml read it would change its meaning.
+        line, col = _line_col(body, odd.start())
+        raise TemplateError(f"U+{ord(odd.group()):04X} ({_BREAK_NAMES[odd.group()]}) is a line break in YAML 1.1 and "
+                            "not in YAML 1.2, and this template reads differently with each: replace it with a line "
+                            "break or a space", line, col + (offset if line == 1 else 0))
+    return result
+
+
+_ODD_BREAK = re.compile("[\x85\u2028\u2029]")
+_BREAK_NAMES = {"\x85": "next line", "\u2028": "line separator", "\u2029": "paragraph separator"}
 
 
 def _line_col(text: str, pos: int) -> tuple[int, int]:
