@@ -13,7 +13,8 @@ Every exit must be 0, 1, 2 or 4 with no traceback; an internal error (exit 3), a
 a run over the per-input CPU budget (or, for a folder, the wall-clock limit: a blocked read uses
 no CPU) is reported and its input saved. For a folder, nothing outside it may change, links and
 the FIFO stay what they were, every template is either as it was or parses, and no temporary
-file is left.
+file is left. Every YAML document the engine re-reads in part after a batch of fixes is compared
+with a reading of the whole text (``CFNFIX_CHECK_REPARSE``): a difference is an internal error.
 
     python scripts/fuzz.py --inputs 100000 --seed 11   # the long run (see README, Development)
     python scripts/fuzz.py --inputs 4000 --seed 1      # what CI runs
@@ -303,6 +304,7 @@ def jobs(seed_list, seed: int, timeout: int, validator: str):
 
 
 def main() -> int:
+    os.environ.setdefault("CFNFIX_CHECK_REPARSE", "1")  # before the workers start: they inherit it
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--inputs", type=int, default=0, help="stop after this many inputs")
     ap.add_argument("--validator", default="auto", help="the never-worse check, as cfnfix --validator (none: faster)")
