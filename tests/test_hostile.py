@@ -727,3 +727,39 @@ def test_a_line_separator_the_two_yaml_readers_disagree_on_is_bad_input(tmp_path
     assert r.exit_code == 2, r.output
     assert f"{p}:2:8: U+2028 (line separator) is a line break in YAML 1.1 and not in YAML 1.2" in r.stderr
     assert p.read_text(encoding="utf-8") == FUZZ_FOUND["line-separator-read-two-ways"]
+
+
+def test_lines_that_differ_far_apart_in_a_huge_block_are_matched_piecewise(monkeypatch):
+    """The long fuzz run's next LAMBDA001 input: imports removed at the top and the bottom of a
+    block with 100,000 blank lines between them — the common head and tail are short, and difflib
+    got the whole middle (minutes). It now gets pieces between lines that occur once in each."""
+    import difflib
+    import random
+
+    from cfnfix.text import splice
+
+    given = []
+    real = difflib.SequenceMatcher
+
+    class Recording(real):
+        def __init__(self, isjunk, a, b, autojunk=True):
+            given.append((len(a), len(b)))
+            super().__init__(isjunk, a, b, autojunk=autojunk)
+
+    monkeypatch.setattr(splice.difflib, "SequenceMatcher", Recording)
+    old = ["from datetime import datetime", "from requests import get", "import boto3"] + [""] * 100_000 + [
+        "def handler(event, context):", "    from requests.adapters import HTTPAdapter", "    return 1"]
+    new = ["from datetime import datetime", "import boto3"] + [""] * 100_000 + ["def handler(event, context):", "    return 1"]
+    ops = splice._line_opcodes(old, new)
+    assert max(a * b for a, b in given) <= splice._DIFFLIB_PAIRS
+    assert [op for op in ops if op[0] != "equal"] == [("delete", 1, 2, 1, 1), ("delete", 100_004, 100_005, 100_003, 100_003)]
+    rng = random.Random(7)
+    for _ in range(30):  # any opcodes they give turn old into new, each line accounted for once
+        a = [rng.choice(["", "", "", "x", "y", f"u{rng.randrange(10**6)}"]) for _ in range(rng.randrange(600, 1200))]
+        b = [line for line in a if rng.random() > 0.01] + [f"v{rng.randrange(10**6)}"]
+        ops = splice._line_opcodes(a, b)
+        rebuilt = []
+        for op, i1, i2, j1, j2 in ops:
+            assert (op == "equal") == (a[i1:i2] == b[j1:j2] and i2 - i1 == j2 - j1)
+            rebuilt += b[j1:j2]
+        assert rebuilt == b and [o[1] for o in ops] + [len(a)] == [0] + [o[2] for o in ops]

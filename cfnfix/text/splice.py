@@ -453,20 +453,87 @@ def splice(text: str, splices: list[Splice]) -> str:
     return "".join(out)
 
 
+# Above this many line pairs, the middle of a block goes to difflib piece by piece (see below).
+_DIFFLIB_PAIRS = 250_000
+
+
 def _line_opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
-    """difflib's opcodes from ``old`` to ``new``, with the lines both start and end with matched
-    first: the matcher (without its junk heuristic, which would misplace edits) is quadratic in
-    the lines it is given, and a fix changes a few lines of a block that may hold thousands of
-    identical ones (blank lines)."""
-    head = 0
-    while head < len(old) and head < len(new) and old[head] == new[head]:
-        head += 1
-    tail = 0
-    while tail < len(old) - head and tail < len(new) - head and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
-    ops = [("equal", 0, head, 0, head)] if head else []
-    middle = difflib.SequenceMatcher(None, old[head:len(old) - tail], new[head:len(new) - tail], autojunk=False)
-    ops += [(op, i1 + head, i2 + head, j1 + head, j2 + head) for op, i1, i2, j1, j2 in middle.get_opcodes()]
-    if tail:
-        ops.append(("equal", len(old) - tail, len(old), len(new) - tail, len(new)))
-    return ops
+    """Opcodes (difflib's form) from ``old`` to ``new``: the lines both start and end with are
+    matched first, and difflib's matcher (without its junk heuristic, which would misplace edits)
+    gets the middle — it is quadratic in the lines it is given, and a fix changes a few lines of a
+    block that may hold thousands of identical ones (blank lines). A middle too large for it is
+    cut at the lines that occur once in each (in the same order), and each piece between two
+    such lines is matched the same way; a piece that is still too large, with no such line, is
+    replaced whole (right, if not the fewest lines)."""
+    return _merge(_anchored(old, new, 0, len(old), 0, len(new)))
+
+
+def _anchored(old: list[str], new: list[str], a0: int, a1: int, b0: int, b1: int) -> list[tuple[str, int, int, int, int]]:
+    ops = []
+    while a0 < a1 and b0 < b1 and old[a0] == new[b0]:
+        ops.append(("equal", a0, a0 + 1, b0, b0 + 1))
+        a0, b0 = a0 + 1, b0 + 1
+    tail = []
+    while a0 < a1 and b0 < b1 and old[a1 - 1] == new[b1 - 1]:
+        tail.append(("equal", a1 - 1, a1, b1 - 1, b1))
+        a1, b1 = a1 - 1, b1 - 1
+    if (a1 - a0) * (b1 - b0) <= _DIFFLIB_PAIRS:
+        matcher = difflib.SequenceMatcher(None, old[a0:a1], new[b0:b1], autojunk=False)
+        ops += [(op, i1 + a0, i2 + a0, j1 + b0, j2 + b0) for op, i1, i2, j1, j2 in matcher.get_opcodes()]
+    else:
+        anchors = _unique_common(old, new, a0, a1, b0, b1)
+        if not anchors:
+            ops.append(("replace", a0, a1, b0, b1))
+        else:
+            pa, pb = a0, b0
+            for ia, ib in anchors:
+                ops += _anchored(old, new, pa, ia, pb, ib)
+                ops.append(("equal", ia, ia + 1, ib, ib + 1))
+                pa, pb = ia + 1, ib + 1
+            ops += _anchored(old, new, pa, a1, pb, b1)
+    return ops + tail[::-1]
+
+
+def _unique_common(old: list[str], new: list[str], a0: int, a1: int, b0: int, b1: int) -> list[tuple[int, int]]:
+    """Lines that occur once in ``old[a0:a1]`` and once in ``new[b0:b1]``, as (index in old, index
+    in new), the longest run of them in the same order in both (patience sorting)."""
+    from bisect import bisect_left
+
+    def once(lines: list[str], lo: int, hi: int) -> dict[str, int]:
+        seen: dict[str, int] = {}
+        for i in range(lo, hi):
+            seen[lines[i]] = -1 if lines[i] in seen else i
+        return {line: i for line, i in seen.items() if i >= 0}
+
+    in_old, in_new = once(old, a0, a1), once(new, b0, b1)
+    pairs = sorted((i, in_new[line]) for line, i in in_old.items() if line in in_new)
+    tops: list[int] = []  # the smallest new-index ending a run of each length
+    ends: list[int] = []  # index into pairs of that run's last pair
+    back: list[int] = []
+    for k, (_, ib) in enumerate(pairs):
+        n = bisect_left(tops, ib)
+        back.append(ends[n - 1] if n else -1)
+        if n == len(tops):
+            tops.append(ib)
+            ends.append(k)
+        else:
+            tops[n], ends[n] = ib, k
+    out = []
+    k = ends[-1] if ends else -1
+    while k >= 0:
+        out.append(pairs[k])
+        k = back[k]
+    return out[::-1]
+
+
+def _merge(ops: list[tuple[str, int, int, int, int]]) -> list[tuple[str, int, int, int, int]]:
+    """Adjacent opcodes of one kind as one, and none of zero length."""
+    out: list[tuple[str, int, int, int, int]] = []
+    for op in ops:
+        if op[1] == op[2] and op[3] == op[4]:
+            continue
+        if out and out[-1][0] == op[0] and out[-1][2] == op[1] and out[-1][4] == op[3]:
+            out[-1] = (op[0], out[-1][1], op[2], out[-1][3], op[4])
+        else:
+            out.append(op)
+    return out
