@@ -638,28 +638,37 @@ def test_a_fixer_that_raises_is_an_internal_error_of_its_file_only(tmp_path):
         fix_document("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n", "t.yaml", [Raises()])
 
 
-def test_block_scalar_rewrite_matches_only_the_lines_that_differ(monkeypatch):
-    """A fix in a ``|`` block of 100,000 blank lines (the fuzzer's LAMBDA001 input) gave difflib the
-    whole block, which is quadratic on identical lines: only the differing middle goes to it now,
-    and the opcodes are those difflib gives for the whole."""
+@pytest.fixture
+def matcher_sizes(monkeypatch):
+    """(len(a), len(b)) of every difflib matcher the splice layer makes."""
     import difflib
-    import random
 
     from cfnfix.text import splice
 
-    given = []
+    sizes = []
     real = difflib.SequenceMatcher
 
     class Recording(real):
         def __init__(self, isjunk, a, b, autojunk=True):
-            given.append((len(a), len(b)))
+            sizes.append((len(a), len(b)))
             super().__init__(isjunk, a, b, autojunk=autojunk)
+
+    monkeypatch.setattr(splice.difflib, "SequenceMatcher", Recording)
+    return sizes
+
+
+def test_block_scalar_rewrite_matches_only_the_lines_that_differ(matcher_sizes):
+    """A fix in a ``|`` block of 100,000 blank lines (the fuzzer's LAMBDA001 input) gave difflib the
+    whole block, which is quadratic on identical lines: only the differing middle goes to it now,
+    and the opcodes are those difflib gives for the whole."""
+    import random
+
+    from cfnfix.text import splice
 
     old = ["import os", "import pymysql"] + [""] * 100_000 + ["def handler(event, context):", "    return 1"]
     new = ["import os"] + [""] * 100_000 + ["def handler(event, context):", "    return 1"]
-    monkeypatch.setattr(splice.difflib, "SequenceMatcher", Recording)
     ops = splice._line_opcodes(old, new)
-    assert given == [(1, 0)]
+    assert matcher_sizes == [(1, 0)]
     assert [(op, i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in ops] == [("equal", 1, 1), ("delete", 1, 0), ("equal", 100_002, 100_002)]
     rng = random.Random(5)
     for _ in range(200):
@@ -729,29 +738,19 @@ def test_a_line_separator_the_two_yaml_readers_disagree_on_is_bad_input(tmp_path
     assert p.read_text(encoding="utf-8") == FUZZ_FOUND["line-separator-read-two-ways"]
 
 
-def test_lines_that_differ_far_apart_in_a_huge_block_are_matched_piecewise(monkeypatch):
+def test_lines_that_differ_far_apart_in_a_huge_block_are_matched_piecewise(matcher_sizes):
     """The long fuzz run's next LAMBDA001 input: imports removed at the top and the bottom of a
     block with 100,000 blank lines between them — the common head and tail are short, and difflib
     got the whole middle (minutes). It now gets pieces between lines that occur once in each."""
-    import difflib
     import random
 
     from cfnfix.text import splice
 
-    given = []
-    real = difflib.SequenceMatcher
-
-    class Recording(real):
-        def __init__(self, isjunk, a, b, autojunk=True):
-            given.append((len(a), len(b)))
-            super().__init__(isjunk, a, b, autojunk=autojunk)
-
-    monkeypatch.setattr(splice.difflib, "SequenceMatcher", Recording)
     old = ["from datetime import datetime", "from requests import get", "import boto3"] + [""] * 100_000 + [
         "def handler(event, context):", "    from requests.adapters import HTTPAdapter", "    return 1"]
     new = ["from datetime import datetime", "import boto3"] + [""] * 100_000 + ["def handler(event, context):", "    return 1"]
     ops = splice._line_opcodes(old, new)
-    assert max(a * b for a, b in given) <= splice._DIFFLIB_PAIRS
+    assert max(a * b for a, b in matcher_sizes) <= splice._DIFFLIB_PAIRS
     assert [op for op in ops if op[0] != "equal"] == [("delete", 1, 2, 1, 1), ("delete", 100_004, 100_005, 100_003, 100_003)]
     rng = random.Random(7)
     for _ in range(30):  # any opcodes they give turn old into new, each line accounted for once

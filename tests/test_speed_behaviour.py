@@ -10,16 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from cfnfix.cli import main
+from test_cli import BROKEN
 
-BROKEN = """AWSTemplateFormatVersion: "2010-09-09"
-Resources:
-  Topic:
-    Type: AWS::SNS::Topic
-Outputs:
-  TopicArn:
-    Value: !Ref Topic
-    Export: {}
-"""
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from ..reports.diff import unified_diff
 from ..reports.explanation import file_record
 from ..reports.markdown import code_span, render_markdown
 from ..fixing.registry import matches
+from ..workspace.config import split_codes as _split
 from ..workspace.discovery import FileRules, discover, looks_like_template
 from ..workspace.session import ExitCode, Session
 from ..workspace.source import FileChanged, read_source, write_atomic
@@ -118,10 +119,6 @@ def cli_entry(paths, select, extend_select, ignore, unattended, safe_only, valid
                     force_exclude=files.get("force_exclude"), per_file_ignores=list(files.get("per_file_ignores", ())))
     options = BotOptions(paths=list(paths), settings=settings, **{k: v for k, v in bot_options.items() if v is not None})
     return run_bot(None, bool(safe_only), options, checker=checker)
-
-
-def _split(values) -> list[str]:
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
 def run_bot(fixers: list | None, safe_only: bool, options: BotOptions, cwd: Path | None = None, checker=None) -> int:
@@ -385,27 +382,16 @@ class Bot:
 
     @staticmethod
     def _file_rules(s: dict, cfg, cwd: Path, config_mod) -> FileRules:
-        """``exclude`` and ``per-file-ignores`` as the command line has them: the base branch's
-        configuration relative to its file's folder, the command line's relative to the working
-        directory (both inside the base branch's worktree)."""
-        per_file_cli = []
-        for entry in s.get("per_file_ignores") or []:
-            pattern, sep, codes = entry.rpartition(":")
-            listed = _split((codes,))
-            if not sep or not pattern or not listed:
-                raise BotError(f"--per-file-ignores {entry!r}: expected PATTERN:CODES (e.g. 'legacy/*.yaml:SM001')")
-            try:
-                config_mod.check_codes(listed, f"cfnfix: --per-file-ignores {pattern!r}")
-            except config_mod.ConfigError as e:
-                raise BotError(str(e).removeprefix("cfnfix: ")) from None
-            per_file_cli.append((pattern, listed))
-        exclude = s.get("exclude") or []
-        patterns = [(p, cwd) for p in exclude] if exclude else [(p, cfg.root) for p in cfg.exclude]
-        patterns += [(p, cfg.root) for p in cfg.extend_exclude] + [(p, cwd) for p in s.get("extend_exclude") or []]
-        per_file = [(p, cfg.root, codes) for p, codes in cfg.per_file_ignores.items()]
-        per_file += [(p, cwd, codes) for p, codes in per_file_cli]
-        force = s.get("force_exclude")
-        return FileRules.build(patterns, per_file, cfg.force_exclude if force is None else force)
+        """``exclude`` and ``per-file-ignores`` as the command line has them, ``cwd`` being the
+        working directory's place in the base branch's worktree."""
+        try:
+            per_file = [config_mod.per_file_option(entry) for entry in s.get("per_file_ignores") or []]
+            for pattern, codes in per_file:
+                config_mod.check_codes(codes, f"cfnfix: --per-file-ignores {pattern!r}")
+        except config_mod.ConfigError as e:
+            raise BotError(str(e).removeprefix("cfnfix: ")) from None
+        return FileRules.from_settings(cfg, cwd, s.get("exclude") or [], s.get("extend_exclude") or [],
+                                       s.get("force_exclude"), per_file)
 
     # ----- fixing in the worktree ----------------------------------------------------------------
     def _fix(self, worktree: Path, rels: list[Path], base: str) -> None:

@@ -76,7 +76,9 @@ class Command(GroupedCommand):
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+    from ..workspace.config import split_codes
+
+    return split_codes(values)
 
 
 def _fail(message: str) -> None:
@@ -217,12 +219,7 @@ def main(paths, select, extend_select, ignore, per_file_ignores, unattended, exc
     try:
         cfg = config_mod.load_file(config_path) if config_path else config_mod.find(Path.cwd())
         cli_select, cli_extend, cli_ignore = _split(select), _split(extend_select), _split(ignore)
-        cli_per_file = []
-        for entry in per_file_ignores:
-            pattern, sep, codes = entry.rpartition(":")
-            if not sep or not pattern or not _split((codes,)):
-                raise config_mod.ConfigError(f"cfnfix: --per-file-ignores {entry!r}: expected PATTERN:CODES (e.g. 'legacy/*.yaml:SM001')")
-            cli_per_file.append((pattern, _split((codes,))))
+        cli_per_file = [config_mod.per_file_option(entry) for entry in per_file_ignores]
         checks = [
             (cli_select, "cfnfix: --select"), (cli_extend, "cfnfix: --extend-select"), (cli_ignore, "cfnfix: --ignore"),
             (cfg.select or [], cfg.where("select")), (cfg.extend_select, cfg.where("extend-select")), (cfg.ignore, cfg.where("ignore")),
@@ -252,11 +249,7 @@ def main(paths, select, extend_select, ignore, per_file_ignores, unattended, exc
 
     from ..workspace.discovery import FileRules
 
-    cwd = Path.cwd()
-    patterns = [(p, cwd) for p in _split(exclude)] if exclude else [(p, cfg.root) for p in cfg.exclude]
-    patterns += [(p, cfg.root) for p in cfg.extend_exclude] + [(p, cwd) for p in _split(extend_exclude)]
-    per_file = [(p, cfg.root, codes) for p, codes in cfg.per_file_ignores.items()] + [(p, cwd, codes) for p, codes in cli_per_file]
-    rules = FileRules.build(patterns, per_file, cfg.force_exclude if force_exclude is None else force_exclude)
+    rules = FileRules.from_settings(cfg, Path.cwd(), _split(exclude), _split(extend_exclude), force_exclude, cli_per_file)
     safe = cfg.safe_only if safe_only is None else safe_only
 
     if not paths:

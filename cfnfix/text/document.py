@@ -56,6 +56,19 @@ class Document:
                 self._anchor_spans.append((node.start, node.end, name))
             self._anchor_spans.sort()
 
+    @classmethod
+    def built(cls, text: str, filename: str | None) -> "Document":
+        """A YAML document whose tree and data are put together by the caller (``set_tree``)
+        rather than read from ``text``: the partial re-reading of text/reparse.py."""
+        doc = cls.__new__(cls)
+        doc.text, doc.filename, doc.format = text, filename, "yaml"
+        doc.aliased, doc._indexes, doc._anchor_spans = {}, {}, []
+        doc._root, doc.data = None, None
+        return doc
+
+    def set_tree(self, root: AnyNode, data: Any) -> None:
+        self._root, self.data = root, data
+
     @property
     def root(self) -> AnyNode:
         """The positioned tree (for JSON, read on first use: most templates need no position)."""

@@ -39,7 +39,7 @@ def reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | N
     parsing only the section entries the splices touch; None when that does not apply."""
     new = _reparse(doc, new_text, splices)
     if new is not None and os.environ.get("CFNFIX_CHECK_REPARSE"):
-        _check(new, new_text, doc)
+        _check(new, new_text)
     return new
 
 
@@ -60,9 +60,7 @@ def _reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | 
     if regions is None:
         return None
 
-    new = object.__new__(Document)
-    new.text, new.filename, new.format = new_text, doc.filename, "yaml"
-    new.aliased, new._indexes, new._anchor_spans = {}, {}, []
+    new = Document.built(new_text, doc.filename)
 
     # Splice offsets are into the old text. Where does old offset ``o`` sit in the new text? After
     # the text of every splice that ends before it; for the start of a region, not after an
@@ -90,7 +88,7 @@ def _reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | 
         new_start, new_end = moved(start, region_start=True), moved(end)
         region_text = new_text[new_start:new_end]
         if _MARKERS.search(region_text):
-            return None  # a document marker or a top-level key after the section: not entries
+            return None  # a document marker (--- or ...): the region is not entries of one section
         if _COMMENTS_ONLY.fullmatch(region_text):  # the entries were deleted
             region_pairs, rdata = [], {}
         else:
@@ -127,16 +125,15 @@ def _reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | 
         new_pairs.append((_shifted(key, *shift), section))
         new_data[key.value] = data
         shift = after
-    new._root = Mapping(root.start, new_pairs[-1][1].end if new_pairs else root.end, root.line, root.column, None, new_pairs, False)
-    new.data = new_data
+    new.set_tree(Mapping(root.start, new_pairs[-1][1].end if new_pairs else root.end, root.line, root.column, None, new_pairs, False),
+                 new_data)
     return new
 
 
 def _regions(doc: Document, splices: list[Splice]) -> dict[int, tuple[int, int, int, int]] | None:
     """Per section (its index among the root's pairs): the first and last entry the splices touch
-    and the old text's range of those entries; None when a splice falls outside every section's
-    entries. An entry's range runs from the end of the one before (so the comments above an entry
-    go with it) to the end of its own last line; an insertion where two ranges meet touches both."""
+    and the old text's range of those entries (``_entry_spans``); None when a splice falls outside
+    every section's entries. An insertion where two ranges meet touches both."""
     spans_of: dict[int, list[tuple[int, int]] | None] = {}
     touched: dict[int, tuple[int, int]] = {}
     for s in splices:
@@ -229,7 +226,7 @@ def _shifted(node: Node, offset: int, lines: int) -> Node:
                     [_shifted(i, offset, lines) for i in node.items], node.flow)
 
 
-def _check(new: Document, new_text: str, old: Document) -> None:
+def _check(new: Document, new_text: str) -> None:
     from .document import Document
 
     full = Document(new_text, new.filename, fmt="yaml")

@@ -218,6 +218,20 @@ def check_codes(patterns: list[str], where: str) -> None:
         raise ConfigError(f"{where}: {bad!r} matches no fixer{hint} (see --list-fixers)")
 
 
+def split_codes(values) -> list[str]:
+    """Codes from command-line values, each possibly comma-separated."""
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def per_file_option(entry: str) -> tuple[str, list[str]]:
+    """``--per-file-ignores PATTERN:CODES`` as (pattern, codes); ConfigError when malformed."""
+    pattern, sep, codes = entry.rpartition(":")
+    listed = split_codes((codes,))
+    if not sep or not pattern or not listed:
+        raise ConfigError(f"cfnfix: --per-file-ignores {entry!r}: expected PATTERN:CODES (e.g. 'legacy/*.yaml:SM001')")
+    return pattern, listed
+
+
 def _same_kind(value: Any, default: Any) -> bool:
     if default is None:
         return True

@@ -171,6 +171,17 @@ class FileRules:
             per_file.append((Patterns([pattern[1:] if negated else pattern], base), negated, list(codes)))
         return cls([Patterns(p, b) for b, p in by_base.items()], per_file, force_exclude)
 
+    @classmethod
+    def from_settings(cls, cfg, cwd: Path, exclude: list[str] = (), extend_exclude: list[str] = (),
+                      force_exclude: bool | None = None, per_file: list[tuple[str, list[str]]] = ()) -> "FileRules":
+        """The rules of a configuration (``cfg``: patterns relative to its file's folder) and of
+        the command line (relative to ``cwd``): ``exclude`` given replaces the configured list,
+        the rest adds to it."""
+        patterns = [(p, cwd) for p in exclude] if exclude else [(p, cfg.root) for p in cfg.exclude]
+        patterns += [(p, cfg.root) for p in cfg.extend_exclude] + [(p, cwd) for p in extend_exclude]
+        ignores = [(p, cfg.root, codes) for p, codes in cfg.per_file_ignores.items()] + [(p, cwd, codes) for p, codes in per_file]
+        return cls.build(patterns, ignores, cfg.force_exclude if force_exclude is None else force_exclude)
+
     def excluded(self, path: Path, is_dir: bool = False) -> bool:
         """Whether a path found by walking a directory is excluded."""
         return any(p.match(path, is_dir) for p in self.exclude)
