@@ -181,6 +181,14 @@ class Document:
             return spans[i][2]
         return None
 
+    def source_of(self, path: tuple) -> str | None:
+        """The characters a scalar at ``path`` is written with, quotes stripped (YAML reads `8.0`
+        as a float; a value that must keep its digits wants ``"8.0"``); None for no scalar."""
+        node = self.node_at(path)
+        if not isinstance(node, Scalar):
+            return None
+        return self.text[node.start : node.end].strip().strip("'\"")
+
     def is_tag_step(self, path: tuple) -> bool:
         """True when the last step of ``path`` is the function name of a short-tagged node."""
         if not path:

@@ -9,7 +9,6 @@ from pathlib import Path
 from cfnfix.cloudformation import Template
 from cfnfix.fixing import Fix, Fixer, Report, Safety
 from cfnfix.text.edits import Edit, SetValue
-from cfnfix.text.nodes import Scalar
 
 DATA = Path(__file__).resolve().parent / "data" / "engine_versions.json"
 # Which table a resource's versions are looked up in. Aurora DB instances take their version from
@@ -373,8 +372,8 @@ def _text(template: Template, path: tuple, value) -> str | None:
     if isinstance(value, str):
         return value.strip() or None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        node = template.doc.node_at(path)
-        if isinstance(node, Scalar):
-            return template.doc.text[node.start:node.end].strip().strip("'\"") or None
+        written = template.doc.source_of(path)
+        if written is not None:
+            return written or None
         return str(value)
     return None
