@@ -14,7 +14,10 @@ a run over the per-input CPU budget (or, for a folder, the wall-clock limit: a b
 no CPU) is reported and its input saved. For a folder, nothing outside it may change, links and
 the FIFO stay what they were, every template is either as it was or parses, and no temporary
 file is left. Every YAML document the engine re-reads in part after a batch of fixes is compared
-with a reading of the whole text (``CFNFIX_CHECK_REPARSE``): a difference is an internal error.
+with a reading of the whole text (``CFNFIX_CHECK_REPARSE``), and every finding or fact kept per
+entry with a fresh one (``CFNFIX_CHECK_MEMO``): a difference is an internal error. One input in
+EDITOR_EVERY is typed into as in the editor server, each edit analysed from the analysis before
+it, and compared with an analysis from nothing.
 
     python scripts/fuzz.py --inputs 100000 --seed 11   # the long run (see README, Development)
     python scripts/fuzz.py --inputs 4000 --seed 1      # what CI runs
@@ -40,6 +43,7 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "tasks"
 TAGS = ["!Ref", "!GetAtt", "!Sub", "!Join", "!If", "!Select", "!Base64", "!Equals", "!Condition", "!FindInMap", "!Frob", "!!python/object"]
 PUNCT = list(':[]{},"\'&*!|>-#%@`\t\x00\x7f\ufeff\u2028')
 FS_EVERY = 25  # one input in this many is a folder with links, a FIFO… run with --write
+EDITOR_EVERY = 20  # one input in this many is typed into, as in an editor (see run_editor)
 NEAR_LIMIT_EVERY = 400  # one input in this many is padded to just under or over the size limit
 
 
@@ -194,6 +198,8 @@ def run_one(job):
     """Run the CLI on one mutant; return None or a problem record."""
     if job[0] == "fs":
         return run_folder(job)
+    if job[0] == "editor":
+        return run_editor(job)
     from click.testing import CliRunner
 
     from cfnfix.cli import main
@@ -209,6 +215,71 @@ def run_one(job):
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0)
     return _problem(result, name, text)
+
+
+def typed(text: str, rng: random.Random) -> str:
+    """``text`` after a small edit inside a line's content, as typing makes them: a character or
+    a word put in or taken out, a line added, joined or split."""
+    lines = text.splitlines(keepends=True)
+    candidates = [i for i, line in enumerate(lines) if line.strip() and line[:1] in " \t"]
+    if not candidates:
+        return text + "#\n"
+    i = rng.choice(candidates)
+    line = lines[i]
+    body = line.rstrip("\r\n")
+    start = len(body) - len(body.lstrip(" \t"))
+    at = rng.randint(start, len(body))
+    choice = rng.randrange(6)
+    if choice == 0:
+        body = body[:at] + rng.choice("xyz19-_") + body[at:]
+    elif choice == 1 and at < len(body):
+        body = body[:at] + body[at + 1:]
+    elif choice == 2:
+        body = body[:at] + rng.choice(["Name", "!Ref X", " ", ": ", "\"", "${AWS::Region}"]) + body[at:]
+    elif choice == 3 and at > start:
+        body = body[:start] + body[at:]
+    elif choice == 4:
+        lines.insert(i + 1, line[: len(line) - len(line.lstrip(" \t"))] + "Extra: 1\n")
+    else:
+        body = body[:at] + "\n" + " " * start + body[at:]
+    lines[i] = body + line[len(line.rstrip("\r\n")):]
+    return "".join(lines)
+
+
+def run_editor(job):
+    """The editor server's analysis of a few typed edits, each made from the analysis before it
+    (the document re-read in part, fixers run again over the changed entries only): it must say
+    what an analysis of the same text from nothing says."""
+    from cfnfix.server.analysis import analyse
+    from cfnfix.server.project import Projects
+
+    _, name, text, timeout, seed = job
+    rng = random.Random(seed)
+    project = Projects().for_path(None)
+    filename = "t.json" if text.lstrip().startswith("{") else "t.yaml"
+
+    def said(a):
+        return [(i.kind, i.code, i.message, i.start, i.end, i.severity, i.unsafe) for i in a.items]
+
+    signal.signal(signal.SIGPROF, _alarm)
+    signal.setitimer(signal.ITIMER_PROF, timeout * 4)
+    try:
+        earlier = analyse(text, filename, project)
+        for _ in range(rng.randint(1, 4)):
+            text = typed(text, rng)
+            later = analyse(text, filename, project, earlier=earlier)
+            fresh = analyse(text, filename, project)
+            if said(later) != said(fresh):
+                return {"kind": "crash", "name": name, "text": text,
+                        "error": f"editor: the analysis from the earlier one differs from one from nothing\n{said(later)!r}\n{said(fresh)!r}"[:2000]}
+            earlier = later
+    except _Hang:
+        return {"kind": "hang", "name": name, "text": text}
+    except Exception as e:  # noqa: BLE001 - the server must not raise on any text
+        return {"kind": "crash", "name": name, "text": text, "error": "editor: " + "".join(traceback.format_exception(e))[-1800:]}
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+    return None
 
 
 def _snapshot(path: Path) -> dict:
@@ -297,6 +368,9 @@ def jobs(seed_list, seed: int, timeout: int, validator: str):
             texts = [mutate(rng.choice(seed_list)[1], rng) for _ in range(rng.randint(1, 3))]
             yield "fs", name, texts, timeout, rng.randrange(1 << 30), validator
             continue
+        if n % EDITOR_EVERY == 0:
+            yield "editor", name, mutate(text, rng) if rng.random() < 0.5 else text, timeout, rng.randrange(1 << 30)
+            continue
         text = mutate(text, rng)
         if n % NEAR_LIMIT_EVERY == 0:
             text = near_limit(text, rng)
@@ -305,6 +379,7 @@ def jobs(seed_list, seed: int, timeout: int, validator: str):
 
 def main() -> int:
     os.environ.setdefault("CFNFIX_CHECK_REPARSE", "1")  # before the workers start: they inherit it
+    os.environ.setdefault("CFNFIX_CHECK_MEMO", "1")
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--inputs", type=int, default=0, help="stop after this many inputs")
     ap.add_argument("--validator", default="auto", help="the never-worse check, as cfnfix --validator (none: faster)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..errors import NotATemplate
 from ..text.document import Document
@@ -34,10 +34,32 @@ def parse_template(text: str, filename: str = "template.yaml") -> Document:
     return doc
 
 
+def _entry_references(section: str, name: str, entry: Any) -> list[Reference]:
+    out: list[Reference] = []
+    collect((section, name), entry, out)
+    if section in ("Resources", "Outputs") and isinstance(entry, dict):
+        dep = entry.get("DependsOn")
+        if section == "Resources" and isinstance(dep, str):
+            out.append(Reference((section, name, "DependsOn"), dep, "DependsOn"))
+        elif section == "Resources" and isinstance(dep, list):
+            for i, d in enumerate(dep):
+                if isinstance(d, str):
+                    out.append(Reference((section, name, "DependsOn", i), d, "DependsOn"))
+        cond = entry.get("Condition")
+        if isinstance(cond, str):
+            out.append(Reference((section, name, "Condition"), cond, "Condition"))
+    return out
+
+
 class Template:
-    def __init__(self, doc: Document):
+    """``data`` other than the document's is a view of it (``fixing.memo``): some entries in full,
+    the others cut down to what a fixer may look at in them; ``whole`` is then the template of
+    the document's own data."""
+
+    def __init__(self, doc: Document, data: dict | None = None, whole: Template | None = None):
         self.doc = doc
-        self.data = doc.data if isinstance(doc.data, dict) else {}
+        self.data = data if data is not None else doc.data if isinstance(doc.data, dict) else {}
+        self.whole = whole if whole is not None else self
 
     # ----- sections --------------------------------------------------------------------------
     def section(self, name: str) -> dict:
@@ -61,11 +83,33 @@ class Template:
         return self.section("Outputs")
 
     def resources_of_type(self, *types: str) -> Iterator[tuple[str, dict, dict]]:
-        """(logical id, resource, properties) for each resource of one of ``types``."""
-        for name, res in self.resources.items():
-            if isinstance(res, dict) and res.get("Type") in types:
-                props = res.get("Properties")
-                yield name, res, props if isinstance(props, dict) else {}
+        """(logical id, resource, properties) for each resource of one of ``types``, in the
+        template's order."""
+        index = self._by_type
+        names = index.get(types[0], []) if len(types) == 1 else sorted(n for t in set(types) for n in index.get(t, []))
+        resources = self.resources
+        for _, name in names:
+            res = resources[name]
+            props = res.get("Properties")
+            yield name, res, props if isinstance(props, dict) else {}
+
+    @cached_property
+    def _by_type(self) -> dict[str, list[tuple[int, str]]]:
+        """Resource type -> (place in Resources, logical id) of its resources: fixers ask for a
+        few types each, and a large template has thousands of resources."""
+        index: dict[str, list[tuple[int, str]]] = {}
+        for i, (name, res) in enumerate(self.resources.items()):
+            rtype = res.get("Type") if isinstance(res, dict) else None
+            if isinstance(rtype, str):
+                index.setdefault(rtype, []).append((i, name))
+        return index
+
+    def computed(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``, once per template: a fact several fixers ask for."""
+        cache = self.__dict__.setdefault("_computed", {})
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
 
     def resource_type(self, name: str) -> str | None:
         res = self.resources.get(name)
@@ -75,21 +119,14 @@ class Template:
     @cached_property
     def references(self) -> list[Reference]:
         out: list[Reference] = []
+        kept = self.whole is self  # a view's cut-down entries are not the document's
         for section in ("Resources", "Outputs", "Conditions", "Rules", "Metadata", "Parameters"):
             body = self.section(section)
             for name, entry in body.items():
-                collect((section, name), entry, out)
-                if section in ("Resources", "Outputs") and isinstance(entry, dict):
-                    dep = entry.get("DependsOn")
-                    if section == "Resources" and isinstance(dep, str):
-                        out.append(Reference((section, name, "DependsOn"), dep, "DependsOn"))
-                    elif section == "Resources" and isinstance(dep, list):
-                        for i, d in enumerate(dep):
-                            if isinstance(d, str):
-                                out.append(Reference((section, name, "DependsOn", i), d, "DependsOn"))
-                    cond = entry.get("Condition")
-                    if isinstance(cond, str):
-                        out.append(Reference((section, name, "Condition"), cond, "Condition"))
+                if kept:
+                    out += self.doc.per_entry("references", section, name, lambda: _entry_references(section, name, entry))
+                else:
+                    out += _entry_references(section, name, entry)
         return out
 
     def references_to(self, target: str, kinds: tuple[str, ...] | None = None) -> list[Reference]:

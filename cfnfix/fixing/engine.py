@@ -26,6 +26,7 @@ from ..text.edits import Append, Edit, EditError, RenameKey, apply_to_data, edit
 from ..text.reparse import reparse
 from ..text.splice import resolve, splice
 from .fixer import Fix, Fixer, Report, Safety, TextFixer
+from .memo import FindingsMemo
 from .registry import select_fixers
 from .result import Change, Finding, Result, Step
 from .suppressions import Suppressions
@@ -105,20 +106,30 @@ def fix_document(
     fixers: Iterable[Fixer] = (),
     safe_only: bool = False,
     checker: Checker | None = None,
+    start: Document | None = None,
+    memo: FindingsMemo | None = None,
 ) -> Result:
     """Fix ``text`` with ``fixers``. With a ``checker``, fixes whose result gains a validator finding
-    that the template did not have are refused (``Result.refused``) and the others still apply."""
+    that the template did not have are refused (``Result.refused``) and the others still apply.
+
+    An editor passes what it already has of an earlier version of the text: ``start``, the
+    document of ``text`` (re-read in part from the earlier one's), and ``memo``, the findings of
+    the earlier analysis per entry (``fixing.memo``)."""
     fixers = list(fixers)
     with no_cyclic_gc():
         # With a checker, the trials that refuse fixes run the fixers again: they share the
         # parses of the texts they have in common (every trial repeats the batches before the
         # refused fix's), and the validator's verdict on a text it has seen.
-        parsed: dict[str, Document] | None = {} if checker is not None else None
-        result = _fix_once(text, filename, fixers, safe_only, frozenset(), parsed)
+        parsed: dict[str, Document] | None = {} if checker is not None or start is not None else None
+        if start is not None:
+            if start.text != text:
+                raise ValueError("start is not the document of text")
+            parsed[text] = start
+        result = _fix_once(text, filename, fixers, safe_only, frozenset(), parsed, memo)
         if checker is None:
             return result
         try:
-            return _never_worse(result, text, filename, fixers, safe_only, _Remembering(checker), parsed)
+            return _never_worse(result, text, filename, fixers, safe_only, _Remembering(checker), parsed, memo)
         except CheckFailed as e:
             result.check_error = str(e)
             return result
@@ -154,7 +165,7 @@ class _Remembering:
 
 
 def _never_worse(result: Result, text: str, filename: str, fixers: list[Fixer], safe_only: bool, checker,
-                 parsed: dict | None = None) -> Result:
+                 parsed: dict | None = None, memo: FindingsMemo | None = None) -> Result:
     """Refuse, one at a time, the fixes without which the result gains fewer findings, until it gains
     none. A refused fix is skipped in a fresh run, so fixes that depended on it follow it out; when
     no single fix explains a finding, every fix is refused and only text repairs remain."""
@@ -191,7 +202,7 @@ def _never_worse(result: Result, text: str, filename: str, fixers: list[Fixer], 
         if not candidates:  # pragma: no cover - without fixes the text is the baseline
             break
         for c in candidates:
-            trial = _fix_once(text, filename, fixers, safe_only, frozenset(excluded | {c.key}), parsed)
+            trial = _fix_once(text, filename, fixers, safe_only, frozenset(excluded | {c.key}), parsed, memo)
             left = gained(trial)
             if set(left) < set(found):
                 excluded.add(c.key)
@@ -200,7 +211,7 @@ def _never_worse(result: Result, text: str, filename: str, fixers: list[Fixer], 
                 break
         else:
             keys = {c.key for c in candidates}
-            trial = _fix_once(text, filename, fixers, safe_only, frozenset(excluded | keys), parsed)
+            trial = _fix_once(text, filename, fixers, safe_only, frozenset(excluded | keys), parsed, memo)
             refused.extend(_refusal(c, found) for c in candidates)
             excluded |= keys
             result, found = trial, gained(trial)
@@ -218,18 +229,22 @@ def _refusal(c: Change, found: dict) -> Change:
                   reason="it would add " + "; ".join(_said(found)))
 
 
-def _run_fixer(fixer: Fixer, template: Template) -> list:
+def _findings(fixer: Fixer, template: Template) -> list:
+    return list(fixer.run(template))
+
+
+def _run_fixer(fixer: Fixer, template: Template, memo: FindingsMemo | None = None) -> list:
     """What ``fixer`` finds; a fixer that raises is an internal error of this file (nothing is
     written, the other files go on), never a traceback that stops the run."""
     try:
-        return list(fixer.run(template))
+        return memo.run(fixer, template, _findings) if memo is not None else _findings(fixer, template)
     except Exception as e:  # noqa: BLE001 - any bug in a fixer, built-in or a plugin
         where = traceback.extract_tb(e.__traceback__)[-1]
         raise InternalError(f"{fixer.code}: {type(e).__name__}: {e} ({Path(where.filename).name}:{where.lineno})") from e
 
 
 def _fix_once(text: str, filename: str, fixers: list[Fixer], safe_only: bool, excluded: frozenset,
-              parsed: dict[str, Document] | None = None) -> Result:
+              parsed: dict[str, Document] | None = None, memo: FindingsMemo | None = None) -> Result:
     """One run of the fixers. ``parsed`` (text -> its Document), when given, holds the parses of
     earlier runs over the same input: documents are never changed, so they can be shared."""
     repairs: list[Change] = []
@@ -264,7 +279,7 @@ def _fix_once(text: str, filename: str, fixers: list[Fixer], safe_only: bool, ex
                 template, suppress = Template(doc), Suppressions(doc)
             accepted: list[tuple[Fix, list]] = []
             taken: list[Edit] = []
-            for item in _run_fixer(fixer, template):
+            for item in _run_fixer(fixer, template, memo):
                 path = tuple(item.path)
                 if suppress.suppressed(fixer.code, path) or (fixer.code, path, item.message) in excluded:
                     continue

@@ -18,17 +18,21 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 
+from ..cloudformation.template import is_template
 from ..errors import InternalError, NotATemplate, TemplateError
-from ..fixing.engine import fix_document
+from ..fixing.engine import fix_document, no_cyclic_gc
 from ..fixing.fixer import Fixer, Safety
+from ..fixing.memo import FindingsMemo
 from ..fixing.registry import get_fixer
 from ..fixing.result import Change, Result
 from ..fixing.suppressions import AUDIT_CODES, SECTIONS, Suppressions, audit, file_ignored
 from ..fixing.verify import Checker
 from ..text.document import Document, detect_format
 from ..text.edits import edit_paths
+from ..text.reparse import reparse
+from ..text.splice import Splice
 from ..workspace.discovery import looks_like_template
-from .positions import apply_edits
+from .positions import LineIndex, apply_edits, changed_span
 from .project import Project
 
 # The protocol's DiagnosticSeverity values (this module does not import the protocol).
@@ -47,6 +51,7 @@ SUPPRESSIONS_URL = PROJECT_URL + "#suppressing-fixes"
 _BREAKS = {"yaml": re.compile("\r\n|[\n\r\x85\u2028\u2029]"), "json": re.compile("\r\n|[\n\r]")}
 _IGNORE_LINE = re.compile(r"([ \t]*)#[ \t]*cfnfix:[ \t]*ignore\[([^\]]*)\][ \t]*", re.I)
 _LINE_END = "\r\n\x85\u2028\u2029"
+_ODD_BREAKS = re.compile("[\x85\u2028\u2029]")  # YAML breaks lines there; the protocol does not
 
 
 @dataclass
@@ -83,6 +88,7 @@ class Analysis:
     crashed: dict[str, str] = field(default_factory=dict)  # fixer code -> what went wrong
     template: bool = True  # False: not a template (or excluded, or ignore-file): nothing to show
     checked: bool = False  # the validator has checked the fixes (refused ones are REFUSED items)
+    memo: FindingsMemo | None = field(default=None, repr=False)  # what the next analysis of this buffer may reuse
     _details: dict | None = field(default=None, repr=False)
 
     @property
@@ -90,6 +96,16 @@ class Analysis:
         """The project's fixers, less those that crashed on this text."""
         fixers = self.project.fixers if self.project else []
         return [f for f in fixers if f.code not in self.crashed]
+
+    def line_index(self, encoding: str) -> LineIndex:
+        """Protocol positions in ``text``, made once per encoding; from the document's line starts
+        when it breaks lines where the protocol does (no NEL, LS or PS in the text)."""
+        indexes = self.__dict__.setdefault("_line_indexes", {})
+        if encoding not in indexes:
+            doc = self.doc
+            same = doc is not None and doc.text == self.text and not _ODD_BREAKS.search(self.text)
+            indexes[encoding] = LineIndex(self.text, encoding, doc.line_starts if same else None)
+        return indexes[encoding]
 
     def fix_counts(self) -> Counter:
         return Counter(i.code for i in self.items if i.kind == FIX)
@@ -166,9 +182,14 @@ class _Probe(Fixer):
 class _Lines:
     """1-based (line, column) as the readers count them -> offsets."""
 
-    def __init__(self, text: str, fmt: str):
+    def __init__(self, text: str, fmt: str, starts: list[int] | None = None):
         self.text = text
-        self.starts = [0] + [m.end() for m in _BREAKS[fmt].finditer(text)]
+        self.starts = starts if starts is not None else [0] + [m.end() for m in _BREAKS[fmt].finditer(text)]
+
+    @classmethod
+    def of(cls, doc: Document) -> "_Lines":
+        """The document's own line starts (its reader breaks lines where ``_BREAKS`` does)."""
+        return cls(doc.text, doc.format, doc.line_starts)
 
     def offset(self, line: int | None, column: int | None) -> int:
         line, column = max(line or 1, 1), max(column or 1, 1)
@@ -276,11 +297,37 @@ def _first_line(text: str) -> tuple[int, int]:
     return 0, _line_content_end(text, 0)
 
 
-def analyse(text: str, filename: str, project: Project, checker: Checker | None = None, stale=None) -> Analysis:
+def _start(earlier: Analysis | None, text: str, filename: str, project: Project) -> Document | None:
+    """The document of ``text`` read from the earlier analysis's document of the same buffer, in
+    the entries the edits between the two texts touched; None when it cannot be."""
+    if earlier is None or earlier.doc is None or earlier.project is not project or earlier.filename != filename:
+        return None
+    if earlier.result is None or earlier.result.repaired is not None or earlier.doc.text != earlier.text:
+        return None
+    if text == earlier.text:
+        return earlier.doc  # documents are never changed: the same text shares its document
+    start, end, replacement = changed_span(earlier.text, text)
+    try:
+        doc = reparse(earlier.doc, text, [Splice(start, end, replacement)])
+    except TemplateError:
+        return None  # the whole parse says where
+    if doc is None or not isinstance(doc.data, dict) or not is_template(doc.data):
+        return None
+    return doc
+
+
+def analyse(text: str, filename: str, project: Project, checker: Checker | None = None, stale=None,
+            earlier: Analysis | None = None) -> Analysis:
     """Run the project's fixers over ``text`` (all of them, unsafe ones too, so that every fix
     shows) and place what they found. With a ``checker``, fixes that would make the template worse
     are refused, as on the command line. ``stale()`` true stops the analysis (Superseded) between
-    two fixers or before the validator."""
+    two fixers or before the validator. ``earlier``, an analysis of an earlier text of the same
+    buffer, lends its document (re-read only where the text changed) and its findings per entry."""
+    with no_cyclic_gc():  # as the engine: the trees of a large template would make every collection slow
+        return _analyse(text, filename, project, checker, stale, earlier)
+
+
+def _analyse(text: str, filename: str, project: Project, checker: Checker | None, stale, earlier: Analysis | None) -> Analysis:
     out = Analysis(text, filename, project)
     if project.excluded or not looks_like_template(text) or file_ignored(text):
         out.template = False
@@ -290,11 +337,13 @@ def analyse(text: str, filename: str, project: Project, checker: Checker | None 
         return out
     fmt = detect_format(text, filename)
     fixers = list(project.fixers)
+    start = _start(earlier, text, filename, project)
+    memo = earlier.memo if earlier is not None and earlier.memo is not None and start is not None else FindingsMemo()
     for _attempt in range(4):
         probe = _Probe()
         watched, check = _watched(fixers, checker, stale)
         try:
-            result = fix_document(text, filename, [probe, *watched], safe_only=False, checker=check)
+            result = fix_document(text, filename, [probe, *watched], safe_only=False, checker=check, start=start, memo=memo)
             break
         except Superseded:
             raise
@@ -327,7 +376,7 @@ def analyse(text: str, filename: str, project: Project, checker: Checker | None 
         out.items.append(Item(CRASH, f"cfnfix: fixer {code} crashed on this template ({what}); its fixes are left out. "
                               f"Please report it; ignore = [\"{code}\"] in [tool.cfnfix] silences it.",
                               *_first_line(text), WARNING, code=code))
-    out.result, out.doc = result, probe.doc
+    out.result, out.doc, out.memo = result, probe.doc, memo
     _place(out, result, probe.doc, fmt)
     return out
 
@@ -337,8 +386,8 @@ def _place(out: Analysis, result: Result, doc: Document | None, fmt: str) -> Non
     to_input = _OffsetMap(doc.text, text) if doc is not None and result.repaired is not None else (lambda o: o)
     defaults = {f.code: type(f).default for f in out.fixers}
 
-    in_doc = _Lines(doc.text, doc.format) if doc is not None else _Lines(text, fmt)
-    in_text = _Lines(text, fmt)
+    in_doc = _Lines.of(doc) if doc is not None else _Lines(text, fmt)
+    in_text = in_doc if in_doc.text == text and (doc is None or doc.format == fmt) else _Lines(text, fmt)
 
     def where(path: tuple, edits: list, line: int | None, column: int | None) -> tuple[int, int]:
         """The range of a path in the input; else the engine's (line, column) to the end of its line."""

@@ -178,13 +178,13 @@ class CfnfixServer(LanguageServer):
             doc.again = True
             return
         doc.running, doc.again = True, False
-        generation, text = doc.generation, doc.text
+        generation, text, earlier = doc.generation, doc.text, doc.analysis
         validate = 0.0 if doc.validate else VALIDATE_DELAY if len(text) <= VALIDATE_WHILE_TYPING else None
         stale = doc.stale_after(generation)
 
         def job() -> Analysis:
             started = time.perf_counter()
-            analysis = analyse(text, doc.filename, self.projects.for_path(doc.path), stale=stale)
+            analysis = analyse(text, doc.filename, self.projects.for_path(doc.path), stale=stale, earlier=earlier)
             log.debug("analysed %s (generation %d) in %.0f ms", doc.uri, generation, 1000 * (time.perf_counter() - started))
             return analysis
 
@@ -223,7 +223,7 @@ class CfnfixServer(LanguageServer):
         doc.analysis, doc.analysed = analysis, generation
         self._wake(doc, analysis)
         if send:
-            index = LineIndex(analysis.text, self.encoding)
+            index = analysis.line_index(self.encoding)
             diagnostics = [self.diagnostic(i, index) for i in analysis.items]
             self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(doc.uri, diagnostics, doc.version))
         if validate is None or analysis.checked or not any(i.kind == FIX for i in analysis.items):
@@ -239,7 +239,7 @@ class CfnfixServer(LanguageServer):
             return
         text, project = analysis.text, analysis.project
         future = self.loop.run_in_executor(
-            self.validator, lambda: analyse(text, doc.filename, project, checker, stale=doc.stale_after(generation)))
+            self.validator, lambda: analyse(text, doc.filename, project, checker, stale=doc.stale_after(generation), earlier=analysis))
 
         def checked(f: asyncio.Future) -> None:
             error = f.exception() if not f.cancelled() else None
@@ -388,7 +388,7 @@ def build() -> CfnfixServer:
         analysis = await ls.current(doc)
         if analysis is None:
             return None
-        index = LineIndex(analysis.text, ls.encoding)
+        index = analysis.line_index(ls.encoding)
         first, last = params.range.start.line, params.range.end.line
         only = params.context.only
         eager = not ls.can_resolve()
@@ -446,7 +446,7 @@ def build() -> CfnfixServer:
         analysis = doc.current() if doc is not None else None
         if analysis is None:
             return None
-        index = LineIndex(analysis.text, ls.encoding)
+        index = analysis.line_index(ls.encoding)
         offset = index.offset(params.position.line, params.position.character)
         hits = [i for i in analysis.items if i.code and i.start <= offset <= i.end]
         if not hits:

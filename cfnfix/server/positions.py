@@ -30,10 +30,11 @@ def _units(s: str, encoding: str) -> int:
 class LineIndex:
     """Offsets into ``text`` <-> (line, character) positions, both 0-based, in ``encoding`` units."""
 
-    def __init__(self, text: str, encoding: str = UTF16):
+    def __init__(self, text: str, encoding: str = UTF16, starts: list[int] | None = None):
+        """``starts``: the lines' start offsets when the caller has them (counted as here)."""
         self.text = text
         self.encoding = encoding
-        self.starts = [0] + [m.end() for m in _BREAKS.finditer(text)]
+        self.starts = starts if starts is not None else [0] + [m.end() for m in _BREAKS.finditer(text)]
 
     def _line_end(self, line: int) -> int:
         """Offset of the end of ``line``'s content (before its line break)."""
@@ -119,3 +120,27 @@ def apply_edits(text: str, edits: list[tuple[int, int, str]]) -> str:
         last = end
     out.append(text[last:])
     return "".join(out)
+
+
+def changed_span(old: str, new: str) -> tuple[int, int, str]:
+    """The one edit (start, end, replacement) of ``old`` that makes ``new``: everything between
+    their common head and their common tail. Found by halving, with slice comparisons (memcmp),
+    so that a keystroke in a large document costs little."""
+    n = min(len(old), len(new))
+    lo, hi = 0, n  # the head is at least lo long and at most hi
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if old[lo:mid] == new[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    head = lo
+    lo, hi = 0, n - head
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if old[len(old) - mid:len(old) - lo] == new[len(new) - mid:len(new) - lo]:
+            lo = mid
+        else:
+            hi = mid - 1
+    tail = lo
+    return head, len(old) - tail, new[head:len(new) - tail]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 from bisect import bisect_left, bisect_right
 from functools import cached_property
-from typing import Any
+from typing import Any, Callable, TypeVar
 
-from ..errors import TemplateError
+from ..errors import InternalError, TemplateError
 from .nodes import SHORT_TAGS, AnyNode, Mapping, Scalar, child
 from .style import Style, detect_json_style, detect_yaml_style
 
@@ -19,6 +20,9 @@ _JSON_BREAKS = re.compile("\r\n|[\n\r]")
 MAX_BYTES = 1024 * 1024
 
 
+_MISSING = object()
+
+
 def detect_format(text: str, filename: str | None) -> str:
     name = (filename or "").lower()
     if name.endswith(".json"):
@@ -28,11 +32,15 @@ def detect_format(text: str, filename: str | None) -> str:
     return "json" if text.lstrip("\ufeff \t\r\n").startswith(("{", "[")) else "yaml"
 
 
+T = TypeVar("T")
+
+
 class Document:
     def __init__(self, text: str, filename: str | None = None, fmt: str | None = None):
         self.text = text
         self.filename = filename
         self.format = fmt or detect_format(text, filename)
+        self.entry_values: dict[tuple, tuple[Any, Any]] = {}  # see per_entry
         if "\x00" in text:
             i = text.index("\x00")
             raise TemplateError("NUL byte in file (binary data, not a template)", *self.position(i))
@@ -64,7 +72,28 @@ class Document:
         doc.text, doc.filename, doc.format = text, filename, "yaml"
         doc.aliased, doc._indexes, doc._anchor_spans = {}, {}, []
         doc._root, doc.data = None, None
+        doc.entry_values = {}
         return doc
+
+    def per_entry(self, kind: str, section: Any, name: Any, compute: Callable[[], T]) -> T:
+        """``compute()``, a ``kind`` of fact about the entry ``name`` of a top-level section that
+        depends on nothing but that entry's text, kept for the documents a partial re-read makes
+        from this one (text/reparse.py hands the store on). An entry whose data is still the very
+        object it was is the same text, only moved; the store holds that object, so it cannot be
+        another's. With ``CFNFIX_CHECK_MEMO`` set, a kept value is checked against ``compute()``."""
+        section_data = self.data.get(section) if isinstance(self.data, dict) else None
+        entry = section_data.get(name, _MISSING) if isinstance(section_data, dict) else _MISSING
+        if entry is _MISSING:
+            return compute()
+        key = (kind, section, name)
+        held = self.entry_values.get(key)
+        if held is not None and held[0] is entry:
+            if os.environ.get("CFNFIX_CHECK_MEMO") and compute() != held[1]:
+                raise InternalError(f"the kept {kind} of {section}/{name} differs from the entry's own ({self.filename})")
+            return held[1]
+        value = compute()
+        self.entry_values[key] = (entry, value)
+        return value
 
     def set_tree(self, root: AnyNode, data: Any) -> None:
         self._root, self.data = root, data
@@ -84,6 +113,15 @@ class Document:
         # YAML 1.1 (libyaml) breaks lines at CR, LF, CRLF, NEL, LS and PS; JSON at CR and LF.
         breaks = _YAML_BREAKS if self.format == "yaml" else _JSON_BREAKS
         return [0] + [m.end() for m in breaks.finditer(self.text)]
+
+    @property
+    def line_starts(self) -> list[int]:
+        """The offset of each line's first character."""
+        return self._line_starts
+
+    def moved_line_starts(self, starts: list[int]) -> None:
+        """Line starts worked out from another version of the text (text/reparse.py)."""
+        self.__dict__["_line_starts"] = starts
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a text offset."""

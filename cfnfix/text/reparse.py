@@ -26,6 +26,7 @@ from ..errors import InternalError, TemplateError
 from .nodes import Mapping, Node, Scalar, Sequence, walk
 
 _ODD_BREAKS = re.compile("[\x85\u2028\u2029]")
+_BREAK = re.compile("\r\n|[\n\r]")  # the text has no NEL, LS or PS (_ODD_BREAKS)
 _MARKERS = re.compile(r"(?m)^(?:---|\.\.\.)")
 _COMMENTS_ONLY = re.compile(r"(?:[ \t]*(?:#[^\n\r]*)?(?:\r\n|\n|\r))*[ \t]*(?:#[^\n\r]*)?")
 
@@ -61,6 +62,7 @@ def _reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | 
         return None
 
     new = Document.built(new_text, doc.filename)
+    new.entry_values = doc.entry_values  # the facts of the entries whose data is shared stay true
 
     # Splice offsets are into the old text. Where does old offset ``o`` sit in the new text? After
     # the text of every splice that ends before it; for the start of a region, not after an
@@ -127,7 +129,34 @@ def _reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | 
         shift = after
     new.set_tree(Mapping(root.start, new_pairs[-1][1].end if new_pairs else root.end, root.line, root.column, None, new_pairs, False),
                  new_data)
+    new.moved_line_starts(_line_starts(doc.line_starts, order, new_text))
     return new
+
+
+def _line_starts(old: list[int], order: list[Splice], new_text: str) -> list[int]:
+    """The new text's line starts from the old text's: a start whose break and the character
+    after it are both outside the splices moves with them; the others are looked for again.
+    (Whether offset ``p`` starts a line depends on the characters at ``p - 1`` and ``p`` only:
+    ``\r`` followed by ``\n`` is one break.)"""
+    out: list[int] = []
+    i, delta, n = 0, 0, len(new_text)
+    for s in order:
+        while i < len(old) and old[i] < s.start:
+            if old[i] + delta > (out[-1] if out else -1):
+                out.append(old[i] + delta)
+            i += 1
+        a = s.start + delta
+        b = a + len(s.text)
+        for m in _BREAK.finditer(new_text, max(a - 2, 0), min(b + 2, n)):
+            p = m.end()
+            if a <= p <= b and not (new_text[p - 1] == "\r" and p < n and new_text[p] == "\n"):
+                if not out or p > out[-1]:
+                    out.append(p)
+        while i < len(old) and old[i] <= s.end:
+            i += 1
+        delta += len(s.text) - (s.end - s.start)
+    out.extend(o + delta for o in old[i:] if not out or o + delta > out[-1])
+    return out
 
 
 def _regions(doc: Document, splices: list[Splice]) -> dict[int, tuple[int, int, int, int]] | None:
@@ -214,23 +243,68 @@ def _move_in_place(node: Node, offset: int, lines: int) -> None:
 
 def _shifted(node: Node, offset: int, lines: int) -> Node:
     """``node`` moved by ``offset`` characters and ``lines`` lines: a copy (the old document keeps
-    its own), or ``node`` itself when nothing moves."""
+    its own), or ``node`` itself when nothing moves. A mapping's pairs and a sequence's items are
+    moved when first asked for: most entries of a large template are never looked at again."""
     if not offset and not lines:
         return node
     if isinstance(node, Scalar):
         return Scalar(node.start + offset, node.end + offset, node.line + lines, node.column, node.tag, node.value, node.style)
-    if isinstance(node, Mapping):
-        return Mapping(node.start + offset, node.end + offset, node.line + lines, node.column, node.tag,
-                       [(_shifted(k, offset, lines), _shifted(v, offset, lines)) for k, v in node.pairs], node.flow)
-    return Sequence(node.start + offset, node.end + offset, node.line + lines, node.column, node.tag,
-                    [_shifted(i, offset, lines) for i in node.items], node.flow)
+    moved = object.__new__(_MovedMapping if isinstance(node, Mapping) else _MovedSequence)
+    source = node._source if isinstance(node, (_MovedMapping, _MovedSequence)) else None
+    if source is not None:  # still unread: move the original, so that no chain of versions builds up
+        moved._source, moved._by = source, (node._by[0] + offset, node._by[1] + lines)
+    else:
+        moved._source, moved._by = node, (offset, lines)
+    moved.start, moved.end, moved.line, moved.column, moved.tag = node.start + offset, node.end + offset, node.line + lines, node.column, node.tag
+    moved.flow = node.flow
+    return moved
+
+
+class _MovedMapping(Mapping):
+    """A mapping moved by ``_shifted``, whose pairs are moved on first use."""
+
+    __slots__ = ("_source", "_by")
+
+    @property
+    def pairs(self):
+        source = self._source
+        if source is not None:
+            offset, lines = self._by
+            Mapping.pairs.__set__(self, [(_shifted(k, offset, lines), _shifted(v, offset, lines)) for k, v in source.pairs])
+            self._source = None
+        return Mapping.pairs.__get__(self)
+
+    @pairs.setter
+    def pairs(self, value):
+        self._source = None
+        Mapping.pairs.__set__(self, value)
+
+
+class _MovedSequence(Sequence):
+    """A sequence moved by ``_shifted``, whose items are moved on first use."""
+
+    __slots__ = ("_source", "_by")
+
+    @property
+    def items(self):
+        source = self._source
+        if source is not None:
+            offset, lines = self._by
+            Sequence.items.__set__(self, [_shifted(i, offset, lines) for i in source.items])
+            self._source = None
+        return Sequence.items.__get__(self)
+
+    @items.setter
+    def items(self, value):
+        self._source = None
+        Sequence.items.__set__(self, value)
 
 
 def _check(new: Document, new_text: str) -> None:
     from .document import Document
 
     full = Document(new_text, new.filename, fmt="yaml")
-    if full.data != new.data or list(_flat(full.root)) != list(_flat(new.root)):
+    if full.data != new.data or list(_flat(full.root)) != list(_flat(new.root)) or full.line_starts != new.line_starts:
         raise InternalError(f"re-reading only the spliced entries gave another document than reading it all ({new.filename})")
 
 
@@ -238,7 +312,8 @@ def _flat(node: Node):
     stack = [node]
     while stack:
         n = stack.pop()
-        yield (type(n).__name__, n.start, n.end, n.line, n.column, n.tag,
+        kind = "Scalar" if isinstance(n, Scalar) else "Mapping" if isinstance(n, Mapping) else "Sequence"
+        yield (kind, n.start, n.end, n.line, n.column, n.tag,
                n.value if isinstance(n, Scalar) else None, n.style if isinstance(n, Scalar) else None,
                getattr(n, "flow", None))
         if isinstance(n, Mapping):

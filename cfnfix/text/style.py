@@ -34,35 +34,83 @@ def _newline(text: str) -> str:
     return "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
 
 
-def detect_yaml_style(doc: Document) -> Style:
-    indents: Counter = Counter()
-    offsets: Counter = Counter()
-    quotes: Counter = Counter()
-    short = long = 0
-    for n in walk(doc.root):
+class _YamlTally:
+    """What ``detect_yaml_style`` counts, node by node, in the order of ``walk``."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.indents: Counter = Counter()
+        self.offsets: Counter = Counter()
+        self.quotes: Counter = Counter()
+        self.short = self.long = 0
+
+    def node(self, n) -> None:
         if isinstance(n, Mapping) and not n.flow:
             for k, v in n.pairs:
                 if k.value in ("Ref", "Condition") or str(k.value).startswith("Fn::"):
-                    long += 1
+                    self.long += 1
                 if isinstance(v, Mapping) and not v.flow and v.pairs and v.tag is None:
                     d = v.pairs[0][0].column - k.column
                     if d > 0 and v.pairs[0][0].line > k.line:
-                        indents[d] += 1
+                        self.indents[d] += 1
                 elif isinstance(v, Sequence) and not v.flow and v.items and v.tag is None:
-                    dash = doc.text.rfind("-", 0, v.items[0].start)
-                    d = doc.position(dash)[1] - k.column
+                    dash = self.doc.text.rfind("-", 0, v.items[0].start)
+                    d = self.doc.position(dash)[1] - k.column
                     if d >= 0:
-                        offsets[d] += 1
+                        self.offsets[d] += 1
         if n.tag:
-            short += 1
+            self.short += 1
         if isinstance(n, Scalar) and n.style in ("'", '"'):
-            quotes[n.style] += 1
+            self.quotes[n.style] += 1
+
+    def walk(self, n) -> "_YamlTally":
+        for m in walk(n):
+            self.node(m)
+        return self
+
+    def add(self, other: "_YamlTally") -> None:
+        self.indents.update(other.indents)
+        self.offsets.update(other.offsets)
+        self.quotes.update(other.quotes)
+        self.short += other.short
+        self.long += other.long
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _YamlTally) and all(
+            list(getattr(self, a).items()) == list(getattr(other, a).items()) for a in ("indents", "offsets", "quotes")
+        ) and (self.short, self.long) == (other.short, other.long)
+
+
+def _entry_tally(doc: Document, key, value) -> _YamlTally:
+    tally = _YamlTally(doc).walk(key).walk(value)
+    tally.doc = None  # kept beyond this document: it must not keep the document alive
+    return tally
+
+
+def detect_yaml_style(doc: Document) -> Style:
+    tally = _YamlTally(doc)
+    root = doc.root
+    if isinstance(root, Mapping) and not root.flow:
+        # The tree in ``walk``'s order, with each section entry's count kept per entry
+        # (``Document.per_entry``): an edited version of a large template counts only the
+        # entries it changed.
+        tally.node(root)
+        for k, v in reversed(root.pairs):
+            tally.walk(k)
+            if not isinstance(v, Mapping) or v.flow:
+                tally.walk(v)
+                continue
+            tally.node(v)
+            for ek, ev in reversed(v.pairs):
+                tally.add(doc.per_entry("style", k.value, ek.value, lambda ek=ek, ev=ev: _entry_tally(doc, ek, ev)))
+    else:
+        tally.walk(root)
     return Style(
         newline=_newline(doc.text),
-        indent=indents.most_common(1)[0][0] if indents else 2,
-        seq_offset=offsets.most_common(1)[0][0] if offsets else 2,
-        quote=quotes.most_common(1)[0][0] if quotes else "'",
-        short_form=short >= long,
+        indent=tally.indents.most_common(1)[0][0] if tally.indents else 2,
+        seq_offset=tally.offsets.most_common(1)[0][0] if tally.offsets else 2,
+        quote=tally.quotes.most_common(1)[0][0] if tally.quotes else "'",
+        short_form=tally.short >= tally.long,
     )
 
 

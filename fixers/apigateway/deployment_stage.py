@@ -89,7 +89,7 @@ does not share, nothing is changed and the finding is reported.
 
     def run(self, template: Template):
         stages = list(template.resources_of_type(STAGE))
-        graph = _dependency_graph(template)
+        graph = None
         for dep_id, dep, props in template.resources_of_type(DEPLOYMENT):
             if "StageName" not in props:
                 continue
@@ -119,6 +119,8 @@ does not share, nothing is changed and the finding is reported.
                              f"but {stage_id} is only created under condition {stage['Condition']}; not changed", path)
                 continue
 
+            if graph is None:
+                graph = _dependency_graph(template)
             edits = [Delete(path)]
             if "StageDescription" in props:
                 edits.append(Delete(("Resources", dep_id, "Properties", "StageDescription")))

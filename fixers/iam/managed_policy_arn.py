@@ -50,6 +50,7 @@ def _letters(name: str) -> str:
 
 class ManagedPolicyArn(Fixer):
     code = "IAM002"
+    scope = "entry"
     name = "managed-policy-arn"
     summary = "AWS managed policy ARN that does not exist (wrong path, case or a deprecated name)"
     safety = Safety.SAFE

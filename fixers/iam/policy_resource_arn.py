@@ -44,6 +44,7 @@ def table() -> Table:
 
 class PolicyResourceArn(Fixer):
     code = "IAM001"
+    scope = "entry"
     name = "policy-resource-not-arn"
     summary = "Policy `Resource` that is a name, URL or id (what `Ref` returns), not an ARN"
     safety = Safety.SAFE

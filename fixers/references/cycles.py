@@ -123,6 +123,8 @@ deployed resources and their permissions are the same; only the order of creatio
             edges.setdefault((r.owner, r.target), []).append(r)
         types = {n: (res.get("Type") if isinstance(res, dict) else None) for n, res in resources.items()}
         graph = {pair: refs for pair, refs in edges.items() if not (types.get(pair[0]) == SG and types.get(pair[1]) == SG)}
+        if not _cyclic_components(graph):
+            return  # no cycle: nothing to cut, nothing to report
         cut: dict[tuple, tuple] = {}  # pair -> (rank, edits)
         for _ in range(len(graph) + 1):
             cycles = _cyclic_components(graph)

@@ -14,6 +14,7 @@ SECTIONS = ("Resources", "Outputs")
 
 class GetAttTarget(Fixer):
     code = "REF002"
+    scope = "entry"
     name = "getatt-typo"
     summary = "`Fn::GetAtt` of a resource or attribute that does not exist, a typo of one"
     safety = Safety.SAFE

@@ -17,6 +17,7 @@ SECTIONS = ("Resources", "Outputs", "Conditions")
 
 class RefTarget(Fixer):
     code = "REF001"
+    scope = "entry"
     name = "ref-target-typo"
     summary = "`Ref` or `${}` in `Fn::Sub` naming something that does not exist, a typo of one name"
     safety = Safety.SAFE

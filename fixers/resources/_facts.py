@@ -100,7 +100,13 @@ def expanded_later(template, transforms_allowed: bool = False) -> bool:
     ``AWS::LanguageExtensions``' ``Fn::ForEach``; with ``transforms_allowed``, only transforms
     other than SAM and language extensions count), an ``Fn::Transform`` anywhere, a ``Modules``
     section, a module resource (``Type: My::Thing::MODULE``) or a resource whose ``Type`` is not a
-    string (Rain's ``Rain::Module``). ``template`` is a Template."""
+    string (Rain's ``Rain::Module``). ``template`` is a Template; a view of one (``fixing.memo``)
+    gets its template's answer (its cut-down entries keep what is looked at here but Fn::Transform)."""
+    whole = template.whole
+    return whole.computed(("expanded_later", transforms_allowed), lambda: _expanded_later(whole, transforms_allowed))
+
+
+def _expanded_later(template, transforms_allowed: bool) -> bool:
     data = template.data
     transform = data.get("Transform")
     if transforms_allowed:

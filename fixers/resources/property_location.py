@@ -17,6 +17,7 @@ ATTRIBUTES = ("DependsOn", "Condition", "DeletionPolicy", "UpdateReplacePolicy",
 
 class PropertyLocation(Fixer):
     code = "PROP002"
+    scope = "entry"
     name = "property-at-wrong-level"
     summary = "Property or resource attribute written one level away from where the schema has it"
     safety = Safety.SAFE

@@ -49,6 +49,7 @@ def table() -> Table:
 
 class PropertyNames(Fixer):
     code = "PROP001"
+    scope = "entry"
     name = "unknown-property-name"
     summary = "Misspelt or unknown property name"
     safety = Safety.SAFE

@@ -9,6 +9,7 @@ from cfnfix.fixers.resources.property_names import READ_ONLY, _distance, candida
 
 class ResourceType(Fixer):
     code = "TYPE001"
+    scope = "entry"
     name = "unknown-resource-type"
     summary = "Unknown resource type, a typo of one registered type"
     safety = Safety.SAFE

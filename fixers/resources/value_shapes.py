@@ -15,6 +15,7 @@ LIST_PARAMETER = ("List<", "CommaDelimitedList")
 
 class ValueShapes(Fixer):
     code = "SHAPE001"
+    scope = "entry"
     name = "value-shape"
     summary = "Property value in the wrong shape (a map for a list of tags, a single value for a list)"
     safety = Safety.SAFE
