@@ -167,7 +167,7 @@ def test_an_entry_scope_fixer_runs_again_over_the_changed_entries_only(monkeypat
     second = fix_document(new.text, "t.yaml", [fixer], start=new, memo=memo)
     assert [f.message for f in first.findings] == ["A is a", "B is b", "C is c"]
     assert [f.message for f in second.findings] == ["A is a", "B is bee", "C is c"]
-    assert fixer.seen == [["A", "B", "C"], ["B"]]  # the second run saw A and C cut down to their Type
+    assert fixer.seen == [["A", "B", "C"], ["B"]]  # the second run saw B alone
 
 
 def test_a_finding_outside_the_entries_turns_the_memo_off_for_that_fixer(monkeypatch):

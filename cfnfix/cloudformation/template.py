@@ -52,9 +52,9 @@ def _entry_references(section: str, name: str, entry: Any) -> list[Reference]:
 
 
 class Template:
-    """``data`` other than the document's is a view of it (``fixing.memo``): some entries in full,
-    the others cut down to what a fixer may look at in them; ``whole`` is then the template of
-    the document's own data."""
+    """``data`` other than the document's is a view of it (``fixing.memo``): only some of its
+    resources and outputs; ``whole`` is then the template of the document's own data, where a
+    fixer looks up the others."""
 
     def __init__(self, doc: Document, data: dict | None = None, whole: Template | None = None):
         self.doc = doc
@@ -103,6 +103,10 @@ class Template:
             if isinstance(rtype, str):
                 index.setdefault(rtype, []).append((i, name))
         return index
+
+    def resource_types(self) -> dict[str, int]:
+        """Each resource type (a string) of the template, with how many resources have it."""
+        return {rtype: len(names) for rtype, names in self._by_type.items()}
 
     def computed(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()``, once per template: a fact several fixers ask for."""

@@ -55,8 +55,9 @@ class Fixer:
     options: ClassVar[dict[str, Any]] = {}
     # "entry": what the fixer finds about a resource or an output (every finding's path lies
     # under it) depends only on that entry, the other entries' names and resource types, and
-    # everything outside Resources and Outputs; an editor then runs it again only over the
-    # entries that changed (``fixing.memo``). "template": anything else.
+    # everything outside Resources and Outputs, and it looks at other entries only through
+    # ``template.whole``; an editor then runs it again only over the entries that changed
+    # (``fixing.memo``). "template": anything else.
     scope: ClassVar[str] = "template"
 
     def __init__(self, options: dict[str, Any] | None = None):

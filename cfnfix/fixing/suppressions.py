@@ -37,6 +37,14 @@ from .result import Finding
 IGNORE_COMMENT = re.compile(r"#\s*cfnfix:\s*ignore(?![-\w])(?:\[([^\]]*)\])?", re.I)
 IGNORE_FILE = re.compile(r"^[ \t]*#\s*cfnfix:\s*ignore-file(?![-\w])(?:\[([^\]]*)\])?", re.I | re.M)
 _MENTION = re.compile(r"cfnfix", re.I)
+
+
+def says_cfnfix(text: str) -> bool:
+    """Whether ``text`` says "cfnfix" in any case (a case-blind regex search is slow on a large
+    text; for ASCII text, lowering it first is the same question)."""
+    if text.isascii():
+        return "cfnfix" in text.lower()
+    return _MENTION.search(text) is not None
 SECTIONS = ("Resources", "Outputs", "Parameters", "Conditions", "Mappings", "Rules")
 
 # Codes of the findings ``audit`` makes (they are not fixers: they cannot be selected).
@@ -88,15 +96,15 @@ def _mentions(doc: Document) -> bool:
     try:
         return _MENTIONS[doc]
     except KeyError:
-        found = _MENTIONS[doc] = bool(_MENTION.search(doc.text))
+        found = _MENTIONS[doc] = says_cfnfix(doc.text)
         return found
     except TypeError:  # pragma: no cover - a document that cannot be weakly referenced
-        return bool(_MENTION.search(doc.text))
+        return says_cfnfix(doc.text)
 
 
 def file_ignored(text: str) -> bool:
     """True when a line of its own says ``# cfnfix: ignore-file`` (no codes): leave the file alone."""
-    if not _MENTION.search(text):
+    if not says_cfnfix(text):
         return False
     return any(_patterns(m.group(1)) == ["ALL"] for m in IGNORE_FILE.finditer(text))
 
@@ -312,7 +320,7 @@ def audit(text: str, filename: str, used: set | None = None, enabled: list[str] 
     """Findings for suppressions that name no installed fixer (always) and, when ``used`` is given
     (the keys ``recording`` collected while the template was fixed), for those that suppressed
     nothing; ``enabled`` (the codes of the fixers that ran) says which of those could not have."""
-    if not _MENTION.search(text):
+    if not says_cfnfix(text):
         return []
     try:
         doc = Document(text, filename)

@@ -41,6 +41,7 @@ class Document:
         self.filename = filename
         self.format = fmt or detect_format(text, filename)
         self.entry_values: dict[tuple, tuple[Any, Any]] = {}  # see per_entry
+        self.check_kept = bool(os.environ.get("CFNFIX_CHECK_MEMO"))
         if "\x00" in text:
             i = text.index("\x00")
             raise TemplateError("NUL byte in file (binary data, not a template)", *self.position(i))
@@ -73,6 +74,7 @@ class Document:
         doc.aliased, doc._indexes, doc._anchor_spans = {}, {}, []
         doc._root, doc.data = None, None
         doc.entry_values = {}
+        doc.check_kept = bool(os.environ.get("CFNFIX_CHECK_MEMO"))
         return doc
 
     def per_entry(self, kind: str, section: Any, name: Any, compute: Callable[[], T]) -> T:
@@ -88,7 +90,7 @@ class Document:
         key = (kind, section, name)
         held = self.entry_values.get(key)
         if held is not None and held[0] is entry:
-            if os.environ.get("CFNFIX_CHECK_MEMO") and compute() != held[1]:
+            if self.check_kept and compute() != held[1]:
                 raise InternalError(f"the kept {kind} of {section}/{name} differs from the entry's own ({self.filename})")
             return held[1]
         value = compute()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_left, bisect_right
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InternalError, TemplateError
@@ -55,7 +56,7 @@ def _reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | 
         return None
     if text.startswith("%") or "\n%" in text or "\r%" in text:
         return None  # a %TAG directive changes what tags mean: a region read alone would differ
-    if _ODD_BREAKS.search(text) or _ODD_BREAKS.search(new_text):
+    if _odd_breaks(text) or _odd_breaks(new_text):
         return None  # NEL, LS, PS: the parser does not count them as lines everywhere
     regions = _regions(doc, splices)
     if regions is None:
@@ -68,6 +69,7 @@ def _reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | 
     # the text of every splice that ends before it; for the start of a region, not after an
     # insertion made right there (that insertion is the region's), for its end, after it.
     order = sorted(splices, key=lambda s: (s.start, s.end))
+    new.moved_line_starts(_line_starts(doc.line_starts, order, new_text))
 
     def moved(offset: int, region_start: bool = False) -> int:
         d = 0
@@ -129,7 +131,6 @@ def _reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | 
         shift = after
     new.set_tree(Mapping(root.start, new_pairs[-1][1].end if new_pairs else root.end, root.line, root.column, None, new_pairs, False),
                  new_data)
-    new.moved_line_starts(_line_starts(doc.line_starts, order, new_text))
     return new
 
 
@@ -141,10 +142,9 @@ def _line_starts(old: list[int], order: list[Splice], new_text: str) -> list[int
     out: list[int] = []
     i, delta, n = 0, 0, len(new_text)
     for s in order:
-        while i < len(old) and old[i] < s.start:
-            if old[i] + delta > (out[-1] if out else -1):
-                out.append(old[i] + delta)
-            i += 1
+        j = bisect_left(old, s.start, i)
+        out += [o + delta for o in old[i:j] if not out or o + delta > out[-1]] if delta else [o for o in old[i:j] if not out or o > out[-1]]
+        i = j
         a = s.start + delta
         b = a + len(s.text)
         for m in _BREAK.finditer(new_text, max(a - 2, 0), min(b + 2, n)):
@@ -152,11 +152,16 @@ def _line_starts(old: list[int], order: list[Splice], new_text: str) -> list[int
             if a <= p <= b and not (new_text[p - 1] == "\r" and p < n and new_text[p] == "\n"):
                 if not out or p > out[-1]:
                     out.append(p)
-        while i < len(old) and old[i] <= s.end:
-            i += 1
+        i = bisect_right(old, s.end, i)
         delta += len(s.text) - (s.end - s.start)
-    out.extend(o + delta for o in old[i:] if not out or o + delta > out[-1])
+    last = out[-1] if out else -1
+    j = bisect_right(old, last - delta, i)  # starts the splices' new text already gave
+    out += [o + delta for o in old[j:]]
     return out
+
+
+def _odd_breaks(text: str) -> bool:
+    return not text.isascii() and _ODD_BREAKS.search(text) is not None
 
 
 def _regions(doc: Document, splices: list[Splice]) -> dict[int, tuple[int, int, int, int]] | None:

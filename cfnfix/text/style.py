@@ -7,10 +7,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..errors import InternalError
 from .nodes import Mapping, Scalar, Sequence, walk
 
 if TYPE_CHECKING:
     from .document import Document
+
+_MISSING = object()
 
 
 @dataclass
@@ -75,6 +78,13 @@ class _YamlTally:
         self.short += other.short
         self.long += other.long
 
+    def subtract(self, other: "_YamlTally") -> None:
+        self.indents.subtract(other.indents)
+        self.offsets.subtract(other.offsets)
+        self.quotes.subtract(other.quotes)
+        self.short -= other.short
+        self.long -= other.long
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _YamlTally) and all(
             list(getattr(self, a).items()) == list(getattr(other, a).items()) for a in ("indents", "offsets", "quotes")
@@ -88,28 +98,98 @@ def _entry_tally(doc: Document, key, value) -> _YamlTally:
 
 
 def detect_yaml_style(doc: Document) -> Style:
-    tally = _YamlTally(doc)
+    """The style most of the tree is written in. What each section entry counts is kept per entry
+    (``Document.per_entry``), and what a section counts in all is kept and brought up to date by
+    the entries that changed, so that an edited version of a large template counts only those.
+    Counts alone decide unless two values tie for the most; then the order in which ``walk`` meets
+    them does (``Counter.most_common``), and everything is added up again in that order."""
     root = doc.root
-    if isinstance(root, Mapping) and not root.flow:
-        # The tree in ``walk``'s order, with each section entry's count kept per entry
-        # (``Document.per_entry``): an edited version of a large template counts only the
-        # entries it changed.
-        tally.node(root)
-        for k, v in reversed(root.pairs):
-            tally.walk(k)
-            if not isinstance(v, Mapping) or v.flow:
-                tally.walk(v)
-                continue
-            tally.node(v)
-            for ek, ev in reversed(v.pairs):
-                tally.add(doc.per_entry("style", k.value, ek.value, lambda ek=ek, ev=ev: _entry_tally(doc, ek, ev)))
-    else:
-        tally.walk(root)
+    if not isinstance(root, Mapping) or root.flow:
+        return _style(doc, _YamlTally(doc).walk(root))
+    tally = _YamlTally(doc)
+    tally.node(root)
+    sections = []
+    for k, v in reversed(root.pairs):
+        tally.walk(k)
+        if not isinstance(v, Mapping) or v.flow:
+            tally.walk(v)
+            continue
+        tally.node(v)
+        sections.append((k, v))
+    totals = [_section_total(doc, k, v) for k, v in sections]
+    if all(t is not None for t in totals):
+        quick = _YamlTally(doc)
+        quick.add(tally)
+        for t in totals:
+            quick.add(t)
+        if not (_tied(quick.indents) or _tied(quick.offsets) or _tied(quick.quotes)):
+            style = _style(doc, quick)
+            if doc.check_kept and style != _style(doc, _in_order(doc, tally, sections)):
+                raise InternalError(f"the style from kept counts differs from a recount ({doc.filename})")
+            return style
+    return _style(doc, _in_order(doc, tally, sections))
+
+
+def _in_order(doc: Document, tally: _YamlTally, sections) -> _YamlTally:
+    for k, v in sections:
+        for ek, ev in reversed(v.pairs):
+            tally.add(doc.per_entry("style", k.value, ek.value, lambda ek=ek, ev=ev: _entry_tally(doc, ek, ev)))
+    return tally
+
+
+def _section_total(doc: Document, key, section) -> "_YamlTally | None":
+    """What the entries of a section count in all (order aside), from the total kept for the
+    version this document was re-read from, changed by the entries that are not the same
+    objects; None when an entry's data cannot be told apart (a key the data does not hold)."""
+    data = doc.data.get(key.value) if isinstance(doc.data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    store = ("style-section", key.value)
+    kept = doc.entry_values.get(store)
+    members: dict = dict(kept[0]) if kept is not None else {}
+    total = _YamlTally(None)
+    if kept is not None:
+        total.add(kept[1])
+    now = set()
+    for ek, ev in section.pairs:
+        entry = data.get(ek.value, _MISSING) if _hashable(ek.value) else _MISSING
+        if entry is _MISSING or ek.value in now:
+            return None
+        now.add(ek.value)
+        held = members.get(ek.value)
+        if held is not None and held[0] is entry:
+            continue
+        if held is not None:
+            total.subtract(held[1])
+        counted = doc.per_entry("style", key.value, ek.value, lambda ek=ek, ev=ev: _entry_tally(doc, ek, ev))
+        members[ek.value] = (entry, counted)
+        total.add(counted)
+    for name in [n for n in members if n not in now]:
+        total.subtract(members.pop(name)[1])
+    doc.entry_values[store] = (members, total)
+    return total
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _tied(counts: Counter) -> bool:
+    top = sorted((c for c in counts.values() if c > 0), reverse=True)[:2]
+    return len(top) == 2 and top[0] == top[1]
+
+
+def _style(doc: Document, tally: _YamlTally) -> Style:
+    indents, offsets, quotes = (+tally.indents, +tally.offsets, +tally.quotes)  # + drops counts of 0
     return Style(
         newline=_newline(doc.text),
-        indent=tally.indents.most_common(1)[0][0] if tally.indents else 2,
-        seq_offset=tally.offsets.most_common(1)[0][0] if tally.offsets else 2,
-        quote=tally.quotes.most_common(1)[0][0] if tally.quotes else "'",
+        indent=indents.most_common(1)[0][0] if indents else 2,
+        seq_offset=offsets.most_common(1)[0][0] if offsets else 2,
+        quote=quotes.most_common(1)[0][0] if quotes else "'",
         short_form=tally.short >= tally.long,
     )
 

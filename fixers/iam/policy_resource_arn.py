@@ -173,7 +173,7 @@ ARNs are listed, so each action applies to the resource it acts on.
         t = table()
         prefixes = _prefixes(actions)
         if kind == "resource":
-            rtype = template.resource_type(target)
+            rtype = template.whole.resource_type(target)
             spec = t.types[rtype]
             services = set(spec["services"])
             shown = f"`!Ref {target}`" if rest is None else f"`${{{target}}}{rest}`"
@@ -268,7 +268,7 @@ def _read(template: Template, entry: Any):
     if isinstance(entry, dict) and len(entry) == 1:
         (fn, arg), = entry.items()
         if fn == "Ref" and isinstance(arg, str):
-            if template.resource_type(arg) in t.types:
+            if template.whole.resource_type(arg) in t.types:
                 return "resource", arg, None, False
             if arg in template.parameters:
                 return "parameter", arg, None, False
@@ -287,7 +287,7 @@ def _read(template: Template, entry: Any):
         target, rest = m[1], text[m.end():]
         if rest and not rest.startswith(("/", ":")):
             return None  # a longer name built from it, not the resource itself
-        if template.resource_type(target) in t.types:
+        if template.whole.resource_type(target) in t.types:
             return "resource", target, rest or None, in_list
         if target in template.parameters:
             return "parameter", target, rest or None, in_list

@@ -196,6 +196,8 @@ def _greengrass_functions(template: Template) -> set[str]:
     alias): they run with the device's Python and packages (``greengrasssdk`` among them), which
     cfnfix cannot know."""
     targets = set()
+    if not any(t.startswith("AWS::Greengrass") for t in template.resource_types()):
+        return targets
     for r in template.references:
         if r.section == "Resources" and (_type(template, r.owner) or "").startswith("AWS::Greengrass"):
             targets.add(r.target)

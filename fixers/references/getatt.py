@@ -77,7 +77,7 @@ the schema defines under the name meant.
     def run(self, template: Template):
         if expanded_later(template):
             return
-        resources = template.resources
+        resources = template.whole.resources  # what a GetAtt may name: every resource
         self._doc = template.doc
         for section in SECTIONS:
             for owner, entry in template.section(section).items():

@@ -86,8 +86,8 @@ one the reference can have meant; an escaped policy variable reaches IAM as it w
     def run(self, template: Template):
         if expanded_later(template):
             return
-        names = set(template.resources) | set(template.parameters)
-        others = template.logical_ids()  # conditions, outputs, mappings: not Ref targets, but not typos either
+        names = set(template.whole.resources) | set(template.parameters)
+        others = template.whole.logical_ids()  # conditions, outputs, mappings: not Ref targets, but not typos either
         for section in SECTIONS:
             pool = set(template.parameters) if section == "Conditions" else names  # conditions see parameters only
             for owner, entry in template.section(section).items():

@@ -101,7 +101,7 @@ def expanded_later(template, transforms_allowed: bool = False) -> bool:
     other than SAM and language extensions count), an ``Fn::Transform`` anywhere, a ``Modules``
     section, a module resource (``Type: My::Thing::MODULE``) or a resource whose ``Type`` is not a
     string (Rain's ``Rain::Module``). ``template`` is a Template; a view of one (``fixing.memo``)
-    gets its template's answer (its cut-down entries keep what is looked at here but Fn::Transform)."""
+    gets its template's answer."""
     whole = template.whole
     return whole.computed(("expanded_later", transforms_allowed), lambda: _expanded_later(whole, transforms_allowed))
 
@@ -120,9 +120,9 @@ def _expanded_later(template, transforms_allowed: bool) -> bool:
         return True
     if any(isinstance(k, str) and k.startswith("Fn::ForEach") for k in resources):
         return True
-    for r in resources.values():
-        if not isinstance(r, dict) or not isinstance(r.get("Type"), str) or r["Type"].endswith("::MODULE"):
-            return True
+    types = template.resource_types()  # every resource that is a mapping with a string Type, counted
+    if sum(types.values()) != len(resources) or any(t.endswith("::MODULE") for t in types):
+        return True
     text = template.doc.text
     return ("Transform" in text and ("Fn::Transform" in text or "!Transform" in text)
             and _has_key(data, "Fn::Transform"))

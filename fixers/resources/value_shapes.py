@@ -183,7 +183,7 @@ content in the only shape the schema allows.
         if fn in SCALAR_FUNCTIONS:
             return True
         if fn == "Ref" and isinstance(arg, str):
-            if arg in self._template.resources:
+            if arg in self._template.whole.resources:
                 return True
             param = self._template.parameters.get(arg)
             ptype = param.get("Type") if isinstance(param, dict) else None
