@@ -111,3 +111,22 @@ def test_the_ignore_comment_joins_one_already_there_and_is_never_placed_where_it
     analysis = analyse(json_text, "t.json", Project(fixers=analysis.project.fixers))
     (fix,) = [i for i in analysis.items if i.kind == FIX]
     assert ignore_edit(analysis, fix) is None  # JSON has no comments
+
+
+def test_line_starts_moved_by_changes_are_the_ones_found_again():
+    """A keystroke moves the line starts it does not touch (cfnfix.text.lines) rather than
+    searching a large text again; the result is exactly a fresh index's, CR/LF pairs that an
+    edit joins or splits included."""
+    import random
+
+    rng = random.Random(11)
+    for _ in range(4000):
+        text = "".join(rng.choice(["a", "\n", "\r", "\r\n", "é", "😀"]) for _ in range(rng.randint(0, 12)))
+        index = LineIndex(text, UTF16)
+        for _ in range(3):
+            a, b = sorted((rng.randint(0, len(index.text)), rng.randint(0, len(index.text))))
+            new = "".join(rng.choice(["b", "\n", "\r", "\r\n"]) for _ in range(rng.randint(0, 3)))
+            start, end = index.position(a), index.position(b)
+            index = index.changed(start, end, new)
+            fresh = LineIndex(index.text, UTF16)
+            assert index.starts == fresh.starts, (text, index.text)

@@ -97,6 +97,9 @@ class Template:
     def _by_type(self) -> dict[str, list[tuple[int, str]]]:
         """Resource type -> (place in Resources, logical id) of its resources: fixers ask for a
         few types each, and a large template has thousands of resources."""
+        return self.section_fact("resource types", "Resources", self._index_types)
+
+    def _index_types(self) -> dict[str, list[tuple[int, str]]]:
         index: dict[str, list[tuple[int, str]]] = {}
         for i, (name, res) in enumerate(self.resources.items()):
             rtype = res.get("Type") if isinstance(res, dict) else None
@@ -107,6 +110,13 @@ class Template:
     def resource_types(self) -> dict[str, int]:
         """Each resource type (a string) of the template, with how many resources have it."""
         return {rtype: len(names) for rtype, names in self._by_type.items()}
+
+    def section_fact(self, kind: str, section: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, a fact that depends on one section's data alone: kept for the later
+        versions of the document that share that section (``Document.per_section``)."""
+        if self.whole is self:
+            return self.doc.per_section(kind, section, compute)
+        return compute()
 
     def computed(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()``, once per template: a fact several fixers ask for."""
@@ -123,14 +133,21 @@ class Template:
     @cached_property
     def references(self) -> list[Reference]:
         out: list[Reference] = []
-        kept = self.whole is self  # a view's cut-down entries are not the document's
+        kept = self.whole is self  # a view's entries are not the document's sections
         for section in ("Resources", "Outputs", "Conditions", "Rules", "Metadata", "Parameters"):
-            body = self.section(section)
-            for name, entry in body.items():
-                if kept:
-                    out += self.doc.per_entry("references", section, name, lambda: _entry_references(section, name, entry))
-                else:
-                    out += _entry_references(section, name, entry)
+            if kept:
+                out += self.doc.per_section("references", section, lambda: self._section_references(section, True))
+            else:
+                out += self._section_references(section, False)
+        return out
+
+    def _section_references(self, section: str, kept: bool) -> list[Reference]:
+        out: list[Reference] = []
+        for name, entry in self.section(section).items():
+            if kept:
+                out += self.doc.per_entry("references", section, name, lambda: _entry_references(section, name, entry))
+            else:
+                out += _entry_references(section, name, entry)
         return out
 
     def references_to(self, target: str, kinds: tuple[str, ...] | None = None) -> list[Reference]:

@@ -32,7 +32,7 @@ from pygls.lsp.server import LanguageServer
 from ..fixing.verify import Checker, LintUnavailable, make_checker
 from ..version import __version__
 from .analysis import FIX, REFUSED, REPORT, Analysis, Item, Superseded, analyse, fix_all, fix_code, hover_text, ignore_edit
-from .positions import UTF8, UTF16, UTF32, LineIndex, apply_change, text_edits
+from .positions import UTF8, UTF16, UTF32, LineIndex, text_edits
 from .project import EditorSettings, Projects
 
 log = logging.getLogger("cfnfix.server")
@@ -73,6 +73,7 @@ class OpenDocument:
     validate: bool = False  # the next analysis is followed by the validator's pass whatever the size
     waiters: list = field(default_factory=list)  # futures waiting for an analysis of this generation
     edits: dict = field(default_factory=dict)  # (action, code, entry) -> edits, for this generation
+    index: LineIndex | None = field(default=None, repr=False)  # of ``text``, kept up to date by the changes
 
     @property
     def filename(self) -> str:
@@ -344,14 +345,14 @@ def build() -> CfnfixServer:
         doc = ls.documents.get(params.text_document.uri)
         if doc is None:
             return
-        text = doc.text
+        index = doc.index if doc.index is not None and doc.index.text is doc.text else LineIndex(doc.text, ls.encoding)
         for change in params.content_changes:
             if isinstance(change, lsp.TextDocumentContentChangePartial):
                 r = change.range
-                text = apply_change(text, (r.start.line, r.start.character), (r.end.line, r.end.character), change.text, ls.encoding)
+                index = index.changed((r.start.line, r.start.character), (r.end.line, r.end.character), change.text)
             else:
-                text = change.text
-        doc.text, doc.version = text, params.text_document.version
+                index = LineIndex(change.text, ls.encoding)
+        doc.text, doc.index, doc.version = index.text, index, params.text_document.version
         ls.changed(doc)
         ls.schedule(doc, DEBOUNCE, validate=False)
 

@@ -14,6 +14,8 @@ import difflib
 import re
 from bisect import bisect_right
 
+from ..text.lines import moved_starts
+
 _BREAKS = re.compile(r"\r\n|\n|\r")
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
@@ -35,6 +37,15 @@ class LineIndex:
         self.text = text
         self.encoding = encoding
         self.starts = starts if starts is not None else [0] + [m.end() for m in _BREAKS.finditer(text)]
+
+    def changed(self, start: tuple[int, int], end: tuple[int, int], new: str) -> "LineIndex":
+        """The index of the text with the range ``start``-``end`` (protocol positions) replaced by
+        ``new``, its line starts moved rather than searched for again."""
+        a, b = self.offset(*start), self.offset(*end)
+        if b < a:
+            a, b = b, a
+        text = self.text[:a] + new + self.text[b:]
+        return LineIndex(text, self.encoding, moved_starts(self.starts, [(a, b, new)], text))
 
     def _line_end(self, line: int) -> int:
         """Offset of the end of ``line``'s content (before its line break)."""
@@ -77,11 +88,7 @@ def apply_change(text: str, start: tuple[int, int] | None, end: tuple[int, int] 
     """``text`` with the range ``start``-``end`` replaced by ``new``; no range replaces everything."""
     if start is None or end is None:
         return new
-    index = LineIndex(text, encoding)
-    a, b = index.offset(*start), index.offset(*end)
-    if b < a:
-        a, b = b, a
-    return text[:a] + new + text[b:]
+    return LineIndex(text, encoding).changed(start, end, new).text
 
 
 def text_edits(old: str, new: str) -> list[tuple[int, int, str]]:

@@ -74,6 +74,10 @@ class Projects:
 
     def __init__(self):
         self._configs: dict[tuple, tuple[config_mod.Config | None, str | None]] = {}
+        # path -> (the configuration it was built from, the project): the same Project (and
+        # fixer objects) for a document while its configuration stays, which is what lets an
+        # analysis reuse the one before it (server/analysis.py, fixing/memo.py).
+        self._projects: dict[str | None, tuple[Any, Project]] = {}
 
     def config(self, folder: Path) -> tuple[config_mod.Config | None, str | None]:
         key = (str(folder), _signature(folder))
@@ -86,10 +90,18 @@ class Projects:
     def for_path(self, path: Path | None) -> Project:
         """The project of a document at ``path`` (None: a document without a file, such as an
         unsaved buffer, gets the default fixers)."""
-        if path is None:
-            cfg, error = config_mod.Config(), None
-        else:
-            cfg, error = self.config(path.parent)
+        read = None if path is None else self.config(path.parent)
+        held = self._projects.get(None if path is None else str(path))
+        if held is not None and held[0] is read:
+            return held[1]
+        project = self._build(path, read)
+        if len(self._projects) > 256:
+            self._projects.clear()
+        self._projects[None if path is None else str(path)] = (read, project)
+        return project
+
+    def _build(self, path: Path | None, read) -> Project:
+        cfg, error = (config_mod.Config(), None) if read is None else read
         if error is not None or cfg is None:
             return Project(error=error)
         sel = cfg.select

@@ -77,6 +77,23 @@ class Document:
         doc.check_kept = bool(os.environ.get("CFNFIX_CHECK_MEMO"))
         return doc
 
+    def per_section(self, kind: str, section: Any, compute: Callable[[], T]) -> T:
+        """``compute()``, a ``kind`` of fact about a top-level section that depends on nothing but
+        its data, kept (as ``per_entry`` keeps facts of entries) while the section's data is the
+        very same object: a partial re-read shares the sections it did not touch."""
+        entry = self.data.get(section, _MISSING) if isinstance(self.data, dict) else _MISSING
+        if entry is _MISSING:
+            return compute()
+        key = (kind, section)
+        held = self.entry_values.get(key)
+        if held is not None and held[0] is entry:
+            if self.check_kept and compute() != held[1]:
+                raise InternalError(f"the kept {kind} of {section} differs from the section's own ({self.filename})")
+            return held[1]
+        value = compute()
+        self.entry_values[key] = (entry, value)
+        return value
+
     def per_entry(self, kind: str, section: Any, name: Any, compute: Callable[[], T]) -> T:
         """``compute()``, a ``kind`` of fact about the entry ``name`` of a top-level section that
         depends on nothing but that entry's text, kept for the documents a partial re-read makes

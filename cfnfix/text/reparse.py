@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import os
 import re
-from bisect import bisect_left, bisect_right
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InternalError, TemplateError
+from .lines import moved_starts
 from .nodes import Mapping, Node, Scalar, Sequence, walk
 
 _ODD_BREAKS = re.compile("[\x85\u2028\u2029]")
-_BREAK = re.compile("\r\n|[\n\r]")  # the text has no NEL, LS or PS (_ODD_BREAKS)
 _MARKERS = re.compile(r"(?m)^(?:---|\.\.\.)")
 _COMMENTS_ONLY = re.compile(r"(?:[ \t]*(?:#[^\n\r]*)?(?:\r\n|\n|\r))*[ \t]*(?:#[^\n\r]*)?")
 
@@ -69,7 +68,7 @@ def _reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | 
     # the text of every splice that ends before it; for the start of a region, not after an
     # insertion made right there (that insertion is the region's), for its end, after it.
     order = sorted(splices, key=lambda s: (s.start, s.end))
-    new.moved_line_starts(_line_starts(doc.line_starts, order, new_text))
+    new.moved_line_starts(moved_starts(doc.line_starts, [(s.start, s.end, s.text) for s in order], new_text))
 
     def moved(offset: int, region_start: bool = False) -> int:
         d = 0
@@ -134,32 +133,6 @@ def _reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | 
     return new
 
 
-def _line_starts(old: list[int], order: list[Splice], new_text: str) -> list[int]:
-    """The new text's line starts from the old text's: a start whose break and the character
-    after it are both outside the splices moves with them; the others are looked for again.
-    (Whether offset ``p`` starts a line depends on the characters at ``p - 1`` and ``p`` only:
-    ``\r`` followed by ``\n`` is one break.)"""
-    out: list[int] = []
-    i, delta, n = 0, 0, len(new_text)
-    for s in order:
-        j = bisect_left(old, s.start, i)
-        out += [o + delta for o in old[i:j] if not out or o + delta > out[-1]] if delta else [o for o in old[i:j] if not out or o > out[-1]]
-        i = j
-        a = s.start + delta
-        b = a + len(s.text)
-        for m in _BREAK.finditer(new_text, max(a - 2, 0), min(b + 2, n)):
-            p = m.end()
-            if a <= p <= b and not (new_text[p - 1] == "\r" and p < n and new_text[p] == "\n"):
-                if not out or p > out[-1]:
-                    out.append(p)
-        i = bisect_right(old, s.end, i)
-        delta += len(s.text) - (s.end - s.start)
-    last = out[-1] if out else -1
-    j = bisect_right(old, last - delta, i)  # starts the splices' new text already gave
-    out += [o + delta for o in old[j:]]
-    return out
-
-
 def _odd_breaks(text: str) -> bool:
     return not text.isascii() and _ODD_BREAKS.search(text) is not None
 
@@ -172,7 +145,12 @@ def _regions(doc: Document, splices: list[Splice]) -> dict[int, tuple[int, int, 
     touched: dict[int, tuple[int, int]] = {}
     for s in splices:
         hit = None
-        for index, (key, value) in enumerate(doc.root.pairs):
+        pairs = doc.root.pairs
+        for index, (key, value) in enumerate(pairs):
+            # The range every entry span of the section lies in, before working the spans out.
+            first, last = doc.line_end(key.start), doc.line_start(pairs[index + 1][0].start) if index + 1 < len(pairs) else len(doc.text)
+            if s.start < first or s.end > last:
+                continue
             if index not in spans_of:
                 spans_of[index] = _entry_spans(doc, index)
             spans = spans_of[index]
@@ -212,9 +190,9 @@ def _entry_spans(doc: Document, index: int) -> list[tuple[int, int]] | None:
         return None
     keys = [k for k, _ in value.pairs]
     for key in keys:
-        if key.column != column or key.tag or text[doc.line_start(key.start) : key.start].strip(" "):
+        if key.column != column or key.tag or text[_line_start(doc, key) : key.start].strip(" "):
             return None
-    ends = [doc.line_start(k.start) for k in keys[1:]]
+    ends = [_line_start(doc, k) for k in keys[1:]]
     ends.append(doc.line_start(pairs[index + 1][0].start) if index + 1 < len(pairs) else len(text))
     spans = []
     for end in ends:
@@ -223,6 +201,15 @@ def _entry_spans(doc: Document, index: int) -> list[tuple[int, int]] | None:
         spans.append((start, end))
         start = end
     return spans
+
+
+def _line_start(doc: Document, node: Node) -> int:
+    """``doc.line_start(node.start)``, from the node's column when the character before that
+    offset ends a line (it does, but the column comes from the reader: it is checked)."""
+    at = node.start - node.column + 1
+    if at == 0 or (at > 0 and doc.text[at - 1] in "\r\n"):
+        return at
+    return doc.line_start(node.start)
 
 
 def _read_region(region: str) -> tuple[Mapping, dict] | None:

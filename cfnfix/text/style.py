@@ -50,17 +50,25 @@ class _YamlTally:
     def node(self, n) -> None:
         if isinstance(n, Mapping) and not n.flow:
             for k, v in n.pairs:
-                if k.value in ("Ref", "Condition") or str(k.value).startswith("Fn::"):
-                    self.long += 1
-                if isinstance(v, Mapping) and not v.flow and v.pairs and v.tag is None:
-                    d = v.pairs[0][0].column - k.column
-                    if d > 0 and v.pairs[0][0].line > k.line:
-                        self.indents[d] += 1
-                elif isinstance(v, Sequence) and not v.flow and v.items and v.tag is None:
-                    dash = self.doc.text.rfind("-", 0, v.items[0].start)
-                    d = self.doc.position(dash)[1] - k.column
-                    if d >= 0:
-                        self.offsets[d] += 1
+                self.pair(k, v)
+        self.own(n)
+
+    def pair(self, k, v) -> None:
+        """What one pair of a block mapping counts (its key's form, its value's indentation)."""
+        if k.value in ("Ref", "Condition") or str(k.value).startswith("Fn::"):
+            self.long += 1
+        if isinstance(v, Mapping) and not v.flow and v.pairs and v.tag is None:
+            d = v.pairs[0][0].column - k.column
+            if d > 0 and v.pairs[0][0].line > k.line:
+                self.indents[d] += 1
+        elif isinstance(v, Sequence) and not v.flow and v.items and v.tag is None:
+            dash = self.doc.text.rfind("-", 0, v.items[0].start)
+            d = self.doc.position(dash)[1] - k.column
+            if d >= 0:
+                self.offsets[d] += 1
+
+    def own(self, n) -> None:
+        """What a node counts of itself (its tag, its quotes)."""
         if n.tag:
             self.short += 1
         if isinstance(n, Scalar) and n.style in ("'", '"'):
@@ -91,18 +99,21 @@ class _YamlTally:
         ) and (self.short, self.long) == (other.short, other.long)
 
 
-def _entry_tally(doc: Document, key, value) -> _YamlTally:
-    tally = _YamlTally(doc).walk(key).walk(value)
-    tally.doc = None  # kept beyond this document: it must not keep the document alive
-    return tally
+def _entry_tally(doc: Document, key, value) -> tuple[_YamlTally, _YamlTally]:
+    """What a section entry counts: as a pair of its section's mapping, and as a tree."""
+    pair, tree = _YamlTally(doc), _YamlTally(doc).walk(key).walk(value)
+    pair.pair(key, value)
+    pair.doc = tree.doc = None  # kept beyond this document: they must not keep it alive
+    return pair, tree
 
 
 def detect_yaml_style(doc: Document) -> Style:
     """The style most of the tree is written in. What each section entry counts is kept per entry
     (``Document.per_entry``), and what a section counts in all is kept and brought up to date by
-    the entries that changed, so that an edited version of a large template counts only those.
-    Counts alone decide unless two values tie for the most; then the order in which ``walk`` meets
-    them does (``Counter.most_common``), and everything is added up again in that order."""
+    the entries that changed, so that an edited version of a large template counts only those
+    (and does not even look at the others' nodes). Counts alone decide unless two values tie for
+    the most; then the order in which ``walk`` meets them does (``Counter.most_common``), and
+    everything is added up again in that order."""
     root = doc.root
     if not isinstance(root, Mapping) or root.flow:
         return _style(doc, _YamlTally(doc).walk(root))
@@ -110,30 +121,42 @@ def detect_yaml_style(doc: Document) -> Style:
     tally.node(root)
     sections = []
     for k, v in reversed(root.pairs):
-        tally.walk(k)
         if not isinstance(v, Mapping) or v.flow:
+            tally.walk(k)
             tally.walk(v)
             continue
-        tally.node(v)
         sections.append((k, v))
     totals = [_section_total(doc, k, v) for k, v in sections]
     if all(t is not None for t in totals):
         quick = _YamlTally(doc)
         quick.add(tally)
-        for t in totals:
+        for (k, v), t in zip(sections, totals):
+            quick.walk(k)
+            quick.own(v)
             quick.add(t)
         if not (_tied(quick.indents) or _tied(quick.offsets) or _tied(quick.quotes)):
             style = _style(doc, quick)
-            if doc.check_kept and style != _style(doc, _in_order(doc, tally, sections)):
+            if doc.check_kept and style != _style(doc, _in_order(doc, root)):
                 raise InternalError(f"the style from kept counts differs from a recount ({doc.filename})")
             return style
-    return _style(doc, _in_order(doc, tally, sections))
+    return _style(doc, _in_order(doc, root))
 
 
-def _in_order(doc: Document, tally: _YamlTally, sections) -> _YamlTally:
-    for k, v in sections:
-        for ek, ev in reversed(v.pairs):
-            tally.add(doc.per_entry("style", k.value, ek.value, lambda ek=ek, ev=ev: _entry_tally(doc, ek, ev)))
+def _in_order(doc: Document, root: Mapping) -> _YamlTally:
+    """The counts in ``walk``'s order, each section entry's taken from what is kept of it."""
+    tally = _YamlTally(doc)
+    tally.node(root)
+    for k, v in reversed(root.pairs):
+        tally.walk(k)
+        if not isinstance(v, Mapping) or v.flow:
+            tally.walk(v)
+            continue
+        kept = [doc.per_entry("style", k.value, ek.value, lambda ek=ek, ev=ev: _entry_tally(doc, ek, ev)) for ek, ev in v.pairs]
+        for pair, _ in kept:
+            tally.add(pair)
+        tally.own(v)
+        for _, tree in reversed(kept):
+            tally.add(tree)
     return tally
 
 
@@ -160,12 +183,16 @@ def _section_total(doc: Document, key, section) -> "_YamlTally | None":
         if held is not None and held[0] is entry:
             continue
         if held is not None:
-            total.subtract(held[1])
+            total.subtract(held[1][0])
+            total.subtract(held[1][1])
         counted = doc.per_entry("style", key.value, ek.value, lambda ek=ek, ev=ev: _entry_tally(doc, ek, ev))
         members[ek.value] = (entry, counted)
-        total.add(counted)
+        total.add(counted[0])
+        total.add(counted[1])
     for name in [n for n in members if n not in now]:
-        total.subtract(members.pop(name)[1])
+        gone = members.pop(name)[1]
+        total.subtract(gone[0])
+        total.subtract(gone[1])
     doc.entry_values[store] = (members, total)
     return total
 

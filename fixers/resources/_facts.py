@@ -118,7 +118,8 @@ def _expanded_later(template, transforms_allowed: bool) -> bool:
     resources = data.get("Resources")
     if "Modules" in data or not isinstance(resources, dict):
         return True
-    if any(isinstance(k, str) and k.startswith("Fn::ForEach") for k in resources):
+    if template.section_fact("for each", "Resources",
+                             lambda: any(isinstance(k, str) and k.startswith("Fn::ForEach") for k in resources)):
         return True
     types = template.resource_types()  # every resource that is a mapping with a string Type, counted
     if sum(types.values()) != len(resources) or any(t.endswith("::MODULE") for t in types):
