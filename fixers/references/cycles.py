@@ -116,15 +116,17 @@ deployed resources and their permissions are the same; only the order of creatio
         resources = template.resources
         edges: dict[tuple[str, str], list[Reference]] = {}
         for r in template.references:
-            if r.section != "Resources" or r.target not in resources or r.kind not in ("Ref", "GetAtt", "Sub", "DependsOn"):
+            path = r.path
+            if not path or path[0] != "Resources" or r.target not in resources or r.kind not in ("Ref", "GetAtt", "Sub", "DependsOn"):
                 continue
-            if r.kind != "DependsOn" and r.path[2:3] not in (("Properties",),):
+            if r.kind != "DependsOn" and path[2:3] != ("Properties",):
                 continue
-            edges.setdefault((r.owner, r.target), []).append(r)
-        types = {n: (res.get("Type") if isinstance(res, dict) else None) for n, res in resources.items()}
-        graph = {pair: refs for pair, refs in edges.items() if not (types.get(pair[0]) == SG and types.get(pair[1]) == SG)}
+            edges.setdefault((path[1] if len(path) > 1 else None, r.target), []).append(r)
+        sgs = {n for n, _, _ in template.resources_of_type(SG)}
+        graph = {pair: refs for pair, refs in edges.items() if not (pair[0] in sgs and pair[1] in sgs)}
         if _acyclic(graph):
             return  # no cycle: nothing to cut, nothing to report
+        types = {n: (res.get("Type") if isinstance(res, dict) else None) for n, res in resources.items()}
         cut: dict[tuple, tuple] = {}  # pair -> (rank, edits)
         for _ in range(len(graph) + 1):
             cycles = _cyclic_components(graph)

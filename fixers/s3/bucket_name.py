@@ -244,10 +244,10 @@ is not yet deployed with that bucket name (a new name replaces the bucket of a r
         fix_stack = stack and self.config["fix_stack_name"]
         too_long = name.min_length > MAX_LENGTH
         text = _sub_text(value)
-        distinctive = text is not None and (len(re.sub(r"[^a-z0-9]", "", _strip_tokens(text).lower())) >= 3
-                                            or len(_TOKEN.findall(text)) >= 2)
         problem = literal_bad or bad_params or fix_stack or too_long
-        uses = _uses(template, text, names) if distinctive and problem else None
+        distinctive = problem and text is not None and (len(re.sub(r"[^a-z0-9]", "", _strip_tokens(text).lower())) >= 3
+                                                        or len(_TOKEN.findall(text)) >= 2)
+        uses = _uses(template, text, names) if distinctive else None
         foreign = [r for r in name.refs if not r.startswith("AWS::")]
         if problem and not foreign and not name.unknown and not name.branches and uses == []:
             yield Fix(f"{bucket}: remove BucketName `{fmt(value)}` ({_why(literal_bad, too_long, stack)}) and let "
