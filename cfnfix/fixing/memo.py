@@ -39,13 +39,27 @@ _MISSING = object()
 
 
 class _Entries:
-    """A fixer's findings per entry, for the versions of a document with one context."""
+    """A fixer's findings per entry, for the version of a document it last ran on."""
 
-    def __init__(self, context: tuple, kept: dict):
-        self.context = context
-        self.kept = kept  # the entries (key -> data) of the version the findings are of
+    def __init__(self, outside: tuple, bodies: dict):
+        self.outside = outside  # the top-level keys but Resources and Outputs, with their values
+        self.bodies = bodies  # section -> its entries (name -> data) in that version
         self.found: dict[Key, list] = {}  # key -> findings about it, for the entries with some
         self.usable = True
+
+
+class _Diff:
+    """Between two versions of a section: the entries that are not the very same objects, and
+    whether the names, their order and the entries' types stayed the same."""
+
+    def __init__(self, old: dict, new: dict):
+        self.changed = [n for n, v in new.items() if old.get(n, _MISSING) is not v]
+        self.same_skeleton = len(old) == len(new) and all(n in old and _type(old[n]) == _type(new[n]) for n in self.changed) \
+            and (not self.changed or list(old) == list(new))
+
+
+def _type(entry: Any) -> Any:
+    return entry.get("Type") if isinstance(entry, dict) else type(entry).__name__
 
 
 class FindingsMemo:
@@ -56,8 +70,8 @@ class FindingsMemo:
         self._fixers: dict[int, tuple[Fixer, _Entries]] = {}
         self._lock = threading.Lock()
         self._views: tuple[Any, frozenset, dict] | None = None  # (data, changed keys, view) of the last view made
-        self._read: tuple[Any, dict, tuple, dict] | None = None  # (data, its entries, context, entry -> place) last read
-        self._changes: tuple[dict, dict, frozenset] | None = None  # (old entries, new entries, keys changed) last compared
+        self._diffs: dict[tuple[int, int], tuple[dict, dict, _Diff]] = {}  # (id old, id new) -> (old, new, diff)
+        self._places: tuple[dict, dict] | None = None  # (section entries, name -> place) last counted
         self.reused = self.rerun = self.whole = 0  # how many entries were taken from the memo / run again; whole runs
 
     def run(self, fixer: Fixer, template: Template, run: Callable[[Fixer, Template], list]) -> list:
@@ -74,57 +88,79 @@ class FindingsMemo:
                                     f"kept: {found!r}\nwhole: {full!r}")
         return found
 
-    def _reading(self, data: dict) -> tuple[dict, tuple, dict]:
-        if self._read is None or self._read[0] is not data:
-            entries = _entries(data)
-            self._read = (data, entries, _context(data), {k: i for i, k in enumerate(entries)})
-        return self._read[1], self._read[2], self._read[3]
+    def _diff(self, old: dict, new: dict) -> _Diff:
+        key = (id(old), id(new))
+        held = self._diffs.get(key)
+        if held is None or held[0] is not old or held[1] is not new:
+            if len(self._diffs) > 8:
+                self._diffs.clear()
+            held = self._diffs[key] = (old, new, _Diff(old, new))
+        return held[2]
 
-    def _changed(self, old: dict, new: dict) -> frozenset:
-        """The keys of ``new`` whose entry is not the very object it was in ``old``; worked out
-        once for the fixers that last ran on the same version."""
-        if self._changes is None or self._changes[0] is not old or self._changes[1] is not new:
-            self._changes = (old, new, frozenset(k for k, v in new.items() if old.get(k, _MISSING) is not v))
-        return self._changes[2]
+    def _place(self, body: dict) -> dict:
+        if self._places is None or self._places[0] is not body:
+            self._places = (body, {n: i for i, n in enumerate(body)})
+        return self._places[1]
 
     def _run(self, fixer: Fixer, template: Template, run) -> list:
         data = template.data
-        entries, context, order = self._reading(data)
+        outside = _outside(data)
+        bodies = {s: data[s] for s in SECTIONS if isinstance(data.get(s), dict)}
         held = self._fixers.get(id(fixer))
         memo = held[1] if held is not None and held[0] is fixer else None
-        if memo is None or not memo.usable or memo.context != context:
-            return self._whole(fixer, template, run, entries, context, order)
-        changed = self._changed(memo.kept, entries) if memo.kept is not entries else frozenset()
+        if memo is None or not memo.usable or memo.outside != outside or list(memo.bodies) != list(bodies):
+            return self._whole(fixer, template, run, outside, bodies)
+        changed: set[Key] = set()
+        for section, body in bodies.items():
+            old = memo.bodies[section]
+            if body is old:
+                continue
+            diff = self._diff(old, body)
+            if not diff.same_skeleton:
+                return self._whole(fixer, template, run, outside, bodies)
+            changed.update((section, n) for n in diff.changed)
         if changed:
-            view = self._view(data, changed)
+            view = self._view(data, frozenset(changed))
             fresh: dict[Key, list] = {}
             for f in run(fixer, Template(template.doc, view, whole=template)):
                 key = _key(f)
                 if key is None or key not in changed:
-                    return self._whole(fixer, template, run, entries, context, order)
+                    return self._whole(fixer, template, run, outside, bodies)
                 fresh.setdefault(key, []).append(f)
             for k in changed:
                 memo.found.pop(k, None)
             memo.found.update(fresh)
-        if len(memo.kept) != len(entries) or changed:
-            for k in [k for k in memo.found if k not in order]:
-                del memo.found[k]  # the entry is gone
-        memo.kept = entries
-        self.reused += len(entries) - len(changed)
+        memo.bodies = bodies
+        self.reused += sum(len(b) for b in bodies.values()) - len(changed)
         self.rerun += len(changed)
-        return [f for k in sorted(memo.found, key=order.__getitem__) for f in memo.found[k]]
+        return self._in_order(memo.found, bodies)
 
-    def _whole(self, fixer: Fixer, template: Template, run, entries: dict, context: tuple, order: dict) -> list:
+    def _in_order(self, found: dict, bodies: dict) -> list:
+        out = []
+        for section, body in bodies.items():
+            keys = [k for k in found if k[0] == section]
+            if keys:
+                place = self._place(body)
+                for k in sorted(keys, key=lambda k: place[k[1]]):
+                    out += found[k]
+        return out
+
+    def _whole(self, fixer: Fixer, template: Template, run, outside: tuple, bodies: dict) -> list:
         self.whole += 1
         found = run(fixer, template)
-        memo = _Entries(context, entries)
-        last = -1
+        memo = _Entries(outside, bodies)
+        last = (-1, -1)
+        sections = list(bodies)
         for f in found:
             key = _key(f)
-            if key is None or key not in order or order[key] < last:
-                memo.usable = False  # a finding outside the entries, or out of their order
+            if key is None or key[0] not in bodies or key[1] not in bodies[key[0]]:
+                memo.usable = False  # a finding outside the entries
                 break
-            last = order[key]
+            at = (sections.index(key[0]), self._place(bodies[key[0]])[key[1]])
+            if at < last:
+                memo.usable = False  # findings out of their entries' order
+                break
+            last = at
             memo.found.setdefault(key, []).append(f)
         self._fixers[id(fixer)] = (fixer, memo)
         return found
@@ -137,30 +173,16 @@ class FindingsMemo:
         for section in SECTIONS:
             body = data.get(section)
             if isinstance(body, dict):
-                view[section] = {name: entry for name, entry in body.items() if (section, name) in changed}
+                view[section] = {name: body[name] for name in body if (section, name) in changed}
         self._views = (data, changed, view)
         return view
 
 
-def _entries(data: dict) -> dict[Key, Any]:
-    out: dict[Key, Any] = {}
-    for section in SECTIONS:
-        body = data.get(section)
-        if isinstance(body, dict):
-            for name, entry in body.items():
-                out[(section, name)] = entry
-    return out
-
-
-def _context(data: dict) -> tuple:
-    """What the findings about one entry may depend on besides the entry: everything outside
-    Resources and Outputs, and the names and types of their entries. Compared with ``==``; the
-    parts a partial re-read did not touch are the same objects, which compare at once."""
-    outside = tuple((k, v) for k, v in data.items() if k not in SECTIONS or not isinstance(v, dict))
-    names = tuple((section, name, entry.get("Type") if isinstance(entry, dict) else type(entry).__name__)
-                  for section in SECTIONS if isinstance(data.get(section), dict)
-                  for name, entry in data[section].items())
-    return outside, names
+def _outside(data: dict) -> tuple:
+    """What the findings about one entry may depend on outside the entries: everything but
+    Resources and Outputs. Compared with ``==``; what a partial re-read did not touch is the same
+    objects, which compare at once."""
+    return tuple((k, v) for k, v in data.items() if k not in SECTIONS or not isinstance(v, dict))
 
 
 def _key(finding: Any) -> Key | None:

@@ -37,7 +37,7 @@ from .project import EditorSettings, Projects
 
 log = logging.getLogger("cfnfix.server")
 
-DEBOUNCE = 0.1  # seconds after the last change before a document is analysed again
+DEBOUNCE = 0.05  # seconds after the last change before a document is analysed again
 # After a change, the validator's pass waits until the user has stopped typing this long; above
 # VALIDATE_WHILE_TYPING characters it runs on open and save only (on a large template it takes
 # seconds, and would hold the CPU that the next analysis needs).

@@ -18,7 +18,7 @@ PSEUDO_LENGTH = {"AWS::AccountId": 12, "AWS::Region": 9, "AWS::Partition": 3, "A
 LOWER_PSEUDO = ("AWS::AccountId", "AWS::Region", "AWS::Partition", "AWS::URLSuffix")
 _TOKEN = re.compile(r"\$\{([^}]*)\}")
 _BAD = re.compile(r"[A-Z_]")
-_VALID = re.compile(r"[a-z0-9.-]")
+_INVALID = re.compile(r"[^a-z0-9.-]")
 _MAPPING_KEY = re.compile(r"[A-Za-z0-9.-]+")
 _RANGE = re.compile(r"\[(\^?)((?:\\.|[^\]\\])*)\]")
 # Words that mark a parameter as telling deployments apart (what a stack name did in a name).
@@ -233,7 +233,7 @@ is not yet deployed with that bucket name (a new name replaces the bucket of a r
         name = Name()
         name.min_length = _read(value, template, name)
         literal_bad = any(_BAD.search(_strip_tokens(t)) for t in name.literals)
-        others = sorted({c for t in name.literals for c in _fix_text(_strip_tokens(t)) if not _VALID.fullmatch(c)})
+        others = sorted({c for t in name.literals for c in _INVALID.findall(_fix_text(_strip_tokens(t)))})
         if others:
             yield Report(f"{bucket}: BucketName `{fmt(value)}` holds {', '.join(repr(c) for c in others)}, which S3 "
                          "rejects in bucket names; use lower-case letters, digits, `.` and `-`", path)
