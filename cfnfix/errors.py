@@ -31,3 +31,8 @@ class InternalError(Exception):
 
 class NotATemplate(TemplateError):
     """Parseable YAML/JSON that is not a CloudFormation template."""
+
+
+class Cancelled(BaseException):
+    """A caller's request that a run stop now (an editor's analysis of a text that has changed
+    since). Not an Exception: the engine's net for fixers' bugs must let it through."""

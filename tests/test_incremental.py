@@ -219,3 +219,21 @@ def test_facts_kept_per_entry_follow_the_entry_not_its_place():
     new = reparse(doc, splice(doc.text, splices), splices)
     assert new is not None and new.entry_values is doc.entry_values
     assert new.style.quote == '"'  # two double quotes in the new entry against one single quote kept
+
+
+def test_a_stale_analysis_stops_and_says_so():
+    """``stale()`` true stops an analysis between two fixers with Superseded, which the engine's
+    net for fixers' errors lets through (it used to turn it into a crash, and the analysis was
+    run again up to four times)."""
+    from cfnfix.server.analysis import Superseded
+
+    project = Projects().for_path(None)
+    calls = []
+
+    def stale():
+        calls.append(1)
+        return len(calls) > 2
+
+    with pytest.raises(Superseded):
+        analyse(TEMPLATE, "t.yaml", project, stale=stale)
+    assert len(calls) == 3

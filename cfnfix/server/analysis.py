@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ..cloudformation.template import is_template
-from ..errors import InternalError, NotATemplate, TemplateError
+from ..errors import Cancelled, InternalError, NotATemplate, TemplateError
 from ..fixing.engine import fix_document, no_cyclic_gc
 from ..fixing.fixer import Fixer, Safety
 from ..fixing.memo import FindingsMemo
@@ -123,8 +123,10 @@ class Analysis:
         return [detail_line(d) for d in self._details.get(id(change), [])]
 
 
-class Superseded(Exception):
-    """The text changed while it was being analysed: the analysis stops, a newer one follows."""
+class Superseded(Cancelled):
+    """The text changed while it was being analysed: the analysis stops, a newer one follows.
+    (Raised from between two fixers, it must pass the engine's net for fixers' errors: before
+    it did not, each stale analysis was taken for a crash and run again up to four times.)"""
 
 
 class _Checkpoint(Fixer):

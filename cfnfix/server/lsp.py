@@ -18,6 +18,7 @@ actions and hovers.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -184,9 +185,16 @@ class CfnfixServer(LanguageServer):
         stale = doc.stale_after(generation)
 
         def job() -> Analysis:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             analysis = analyse(text, doc.filename, self.projects.for_path(doc.path), stale=stale, earlier=earlier)
-            log.debug("analysed %s (generation %d) in %.0f ms", doc.uri, generation, 1000 * (time.perf_counter() - started))
+            memo = analysis.memo
+            log.debug("analysed %s (generation %d) in %.0f ms (%.0f ms CPU; %s; entries run again %d, fixers run whole %d)",
+                      doc.uri, generation, 1000 * (time.perf_counter() - started), 1000 * (time.thread_time() - cpu),
+                      "from the earlier analysis" if earlier is not None and memo is earlier.memo else "from nothing",
+                      memo.rerun if memo else 0, memo.whole if memo else 0)
+            for item in analysis.items:
+                if item.kind not in (FIX, REPORT, REFUSED):
+                    log.debug("  %s: %s", item.kind, item.message)
             return analysis
 
         future = self.loop.run_in_executor(self.analyser, job)
@@ -324,8 +332,23 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
     return not only or any(kind == o or kind.startswith(o + ".") for o in only)
 
 
+_collecting: list[float] = []
+
+
+def _log_collections(phase: str, info: dict) -> None:
+    """Debug log of the cyclic collector's full passes that take long (they stop every thread)."""
+    if phase == "start":
+        _collecting[:] = [time.perf_counter()]
+    elif _collecting and info.get("generation") == 2:
+        took = time.perf_counter() - _collecting[0]
+        if took > 0.05:
+            log.debug("full garbage collection took %.0f ms", 1000 * took)
+
+
 def build() -> CfnfixServer:
     server = CfnfixServer()
+    if log.isEnabledFor(logging.DEBUG):
+        gc.callbacks.append(_log_collections)
 
     @server.feature(lsp.INITIALIZE)
     def initialize(ls: CfnfixServer, params: lsp.InitializeParams):
