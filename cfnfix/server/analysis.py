@@ -446,8 +446,11 @@ def _fix(analysis: Analysis, fixers: list[Fixer], safe_only: bool, checker: Chec
     if not analysis.template or analysis.project is None or analysis.project.error or "*" in analysis.crashed:
         return None
     fixers, checker = _watched(fixers, checker, stale)
+    doc = analysis.doc  # the analysis's reading of the same text, when no text repair came first
+    start = doc if doc is not None and doc.text == analysis.text else None
     try:
-        return fix_document(analysis.text, analysis.filename, fixers, safe_only=safe_only, checker=checker)
+        return fix_document(analysis.text, analysis.filename, fixers, safe_only=safe_only, checker=checker,
+                            start=start, memo=analysis.memo if start is not None else None)
     except Superseded:
         raise
     except Exception:  # noqa: BLE001 - no fix to offer; the diagnostics already say what went wrong
