@@ -7,6 +7,13 @@ into protocol positions).
 The fixing is the command line's: the same engine, fixers, configuration and validator, so the
 text of a fix-all equals what ``cfnfix --write`` writes, and the text of one fixer's quick fix what
 ``cfnfix --write --select CODE`` writes.
+
+An edited buffer is analysed from its analysis before the edit (``earlier``): the document is
+read again only in the section entries the edit touched (``text/reparse.py``), the fixers with
+``scope = "entry"`` run again only over the changed entries (``fixing/memo.py``), and what is
+kept per entry or section of the document (style counts, references, the type index) carries
+over. The result is the same as an analysis from nothing — the test suite and the fuzzer check
+that, with ``CFNFIX_CHECK_MEMO`` and ``CFNFIX_CHECK_REPARSE`` comparing every reused value.
 """
 
 from __future__ import annotations
