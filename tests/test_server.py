@@ -285,6 +285,47 @@ def test_diagnostics_quick_fix_ignore_hover_save_shutdown(tmp_path):
     assert run(session()) == 0
 
 
+def test_typing_gives_the_diagnostics_of_the_text_from_nothing(tmp_path):
+    """Each edit is analysed from the analysis before it (the changed entries re-read and
+    re-checked); after every keystroke the diagnostics equal those of the same text opened
+    fresh, and fix-all after typing writes what the command line writes."""
+    path = tmp_path / "stack.yaml"
+    path.write_text(STACK)
+
+    def said(ds):
+        return sorted((d.code, d.message, d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character) for d in ds)
+
+    async def session():
+        editor = await Editor.start(tmp_path, settings={"validator": "none"})
+        uri = editor.open(path)
+        await editor.diagnostics(uri, lambda ds: len(ds) == 3)
+        line = STACK.splitlines().index("      IsLogging: true")
+        typed = [
+            (6, 20, "s"),  # DisplayNmae: alerts -> alertss (a value)
+            (6, 8, "x"),  # DxisplayNmae: a name further from any property
+            (6, 8, ""),  # and back (a deletion; the range below says how much)
+            (line + 1, 0, "      Tags:\n        - Key: team\n          Vaule: a\n"),  # a new property, misspelt inside
+            (3, 2, "My"),  # Topic -> MyTopic: the output's Ref no longer names it
+        ]
+        fresh = tmp_path / "fresh"
+        fresh.mkdir()
+        for n, (ln, col, text) in enumerate(typed):
+            start = lsp.Position(ln, col)
+            end = lsp.Position(ln, col + 1) if text == "" else start
+            editor.change(uri, [lsp.TextEdit(lsp.Range(start, end), text)])
+            now = said(await editor.diagnostics(uri))
+            copy = fresh / f"copy{n}.yaml"
+            copy.write_text(editor.texts[uri])
+            assert now == said(await editor.diagnostics(editor.open(copy))), editor.texts[uri]
+        assert any(c == "REF001" for c, *_ in now)  # the renamed Topic is now a dangling Ref
+        (action,) = await editor.actions(uri, 0, only=["source.fixAll"])
+        edits = await editor.edits_of(action, uri)
+        assert apply(editor.texts[uri], edits) == cli_output(path, "--safe-only", "--validator", "none", text=editor.texts[uri])
+        return await editor.stop()
+
+    assert run(session()) == 0
+
+
 def test_fix_all_is_safe_by_default_and_takes_settings_from_editor_and_project(tmp_path):
     project = tmp_path / "project"
     (project / "infra").mkdir(parents=True)
