@@ -25,7 +25,8 @@ Sections (``--skip`` any of them):
 - ``server``: with pygls installed (``pip install 'cfnfix[server]'``) it drives ``cfnfix server``
   over stdio with a generated template of ``--server-mb`` MB and prints how long after the last
   keystroke of a burst of typing the diagnostics of the typed text arrive (target, issue 14:
-  300 ms); ``--server-only`` prints just that (no corpus needed).
+  300 ms); ``--server-only`` prints just that (no corpus needed), ``--server-json`` also for the
+  same template written as JSON.
 """
 
 from __future__ import annotations
@@ -86,10 +87,13 @@ def main() -> None:
     ap.add_argument("--server-mb", type=float, nargs="+", default=[1.0], metavar="MB",
                     help="sizes of the templates the editor server is timed on (0: skip)")
     ap.add_argument("--server-only", action="store_true", help="only the editor server's figures")
+    ap.add_argument("--server-json", action="store_true", help="time the editor server on JSON templates too")
     args = ap.parse_args()
+    formats = ["yaml", "json"] if args.server_json else ["yaml"]
     if args.server_only:
         for size in args.server_mb:
-            server_figures(size or 1.0)
+            for fmt in formats:
+                server_figures(size or 1.0, fmt=fmt)
         return
     skip = set(args.skip)
 
@@ -119,8 +123,9 @@ def main() -> None:
     print(f"peak memory (this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if "server" not in skip:
         for size in args.server_mb:
-            if size:
-                server_figures(size)
+            for fmt in formats:
+                if size:
+                    server_figures(size, fmt=fmt)
 
 
 def fix_figures(tpls, total: int) -> None:
@@ -441,7 +446,8 @@ def big_template(size: int) -> str:
     return "".join(parts)
 
 
-def server_figures(size_mb: float, bursts: int = 3, keys: int = 8, interval: float = 0.06, server_args: tuple = ()) -> None:
+def server_figures(size_mb: float, bursts: int = 3, keys: int = 8, interval: float = 0.06, server_args: tuple = (),
+                   fmt: str = "yaml") -> None:
     """Drive ``cfnfix server`` over stdio with pygls's client, as an editor: open a template of
     ``size_mb`` MB, then type ``bursts`` bursts of ``keys`` characters ``interval`` s apart into a
     value in its middle; print the time from each burst's last keystroke to the diagnostics of that
@@ -457,7 +463,16 @@ def server_figures(size_mb: float, bursts: int = 3, keys: int = 8, interval: flo
     import tempfile
 
     text = big_template(int(size_mb * 1_000_000))
-    where = text.index("Value: queue number ", len(text) // 2) + len("Value: queue")
+    if fmt == "json":  # the same kind of template as JSON, of about the same size
+        import json
+
+        from cfnfix.text.document import Document
+
+        text = big_template(int(size_mb * 1_000_000 * len(text) / len(json.dumps(Document(text, "t.yaml").data, indent=2))))
+        text = json.dumps(Document(text, "t.yaml").data, indent=2) + "\n"
+        where = text.index('"queue number ', len(text) // 2) + len('"queue')
+    else:
+        where = text.index("Value: queue number ", len(text) // 2) + len("Value: queue")
     line = text.count("\n", 0, where)
     column = where - (text.rfind("\n", 0, where) + 1)
 
@@ -478,7 +493,7 @@ def server_figures(size_mb: float, bursts: int = 3, keys: int = 8, interval: flo
             return arrived[version]
 
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "big.yaml"
+            path = Path(tmp) / f"big.{fmt}"
             path.write_text(text)
             await client.start_io(sys.executable, "-m", "cfnfix", "server", *server_args, cwd=tmp)
 
@@ -492,7 +507,7 @@ def server_figures(size_mb: float, bursts: int = 3, keys: int = 8, interval: flo
             client.initialized(lsp.InitializedParams())
             uri = path.as_uri()
             t0 = time.perf_counter()
-            client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, "yaml", 1, text)))
+            client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, fmt, 1, text)))
             opened = await wait_for(1) - t0
             version, col, latencies = 1, column, []
             for _ in range(bursts):
@@ -520,10 +535,10 @@ def server_figures(size_mb: float, bursts: int = 3, keys: int = 8, interval: flo
     from cfnfix.server.project import Projects
 
     t0 = time.perf_counter()
-    analyse(text, "big.yaml", Projects().for_path(None))
+    analyse(text, f"big.{fmt}", Projects().for_path(None))
     alone = time.perf_counter() - t0
     opened, latencies = asyncio.run(session())
-    print(f"editor server, {len(text) / 1e6:.2f} MB template: diagnostics {1000 * statistics.median(latencies):.0f} ms after the "
+    print(f"editor server, {len(text) / 1e6:.2f} MB {fmt.upper()} template: diagnostics {1000 * statistics.median(latencies):.0f} ms after the "
           f"last keystroke (median of {bursts} bursts of {keys} keys, max {1000 * max(latencies):.0f} ms; target < 300); "
           f"open -> diagnostics {1000 * opened:.0f} ms; one analysis in-process {1000 * alone:.0f} ms")
 

@@ -66,11 +66,11 @@ class Document:
             self._anchor_spans.sort()
 
     @classmethod
-    def built(cls, text: str, filename: str | None) -> "Document":
-        """A YAML document whose tree and data are put together by the caller (``set_tree``)
-        rather than read from ``text``: the partial re-reading of text/reparse.py."""
+    def built(cls, text: str, filename: str | None, fmt: str = "yaml") -> "Document":
+        """A document whose tree and data are put together by the caller (``set_tree``) rather
+        than read from ``text``: the partial re-reading of text/reparse.py."""
         doc = cls.__new__(cls)
-        doc.text, doc.filename, doc.format = text, filename, "yaml"
+        doc.text, doc.filename, doc.format = text, filename, fmt
         doc.aliased, doc._indexes, doc._anchor_spans = {}, {}, []
         doc._root, doc.data = None, None
         doc.entry_values = {}
@@ -116,6 +116,11 @@ class Document:
 
     def set_tree(self, root: AnyNode, data: Any) -> None:
         self._root, self.data = root, data
+
+    @property
+    def has_tree(self) -> bool:
+        """Whether the positioned tree is built (a JSON document builds it on first use)."""
+        return self._root is not None
 
     @property
     def root(self) -> AnyNode:

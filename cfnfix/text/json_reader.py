@@ -38,6 +38,13 @@ class _Reader:
         self.pos = offset
         self.line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
 
+    @classmethod
+    def at(cls, text: str, line_starts: list[int]) -> "_Reader":
+        """A reader of part of ``text`` whose line starts (at LF) the caller has already."""
+        reader = cls.__new__(cls)
+        reader.text, reader.pos, reader.line_starts = text, 0, line_starts
+        return reader
+
     def where(self, pos: int) -> tuple[int, int]:
         line = bisect_right(self.line_starts, pos)
         return line, pos - self.line_starts[line - 1] + 1

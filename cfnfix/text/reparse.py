@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_right
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InternalError, TemplateError
@@ -47,6 +48,8 @@ def reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | N
 def _reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | None:
     from .document import Document
 
+    if doc.format == "json" and splices:
+        return _reparse_json(doc, new_text, splices)
     if doc.format != "yaml" or doc.aliased or not splices:
         return None
     text = doc.text
@@ -64,18 +67,10 @@ def _reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | 
     new = Document.built(new_text, doc.filename)
     new.entry_values = doc.entry_values  # the facts of the entries whose data is shared stay true
 
-    # Splice offsets are into the old text. Where does old offset ``o`` sit in the new text? After
-    # the text of every splice that ends before it; for the start of a region, not after an
-    # insertion made right there (that insertion is the region's), for its end, after it.
+    # Splice offsets are into the old text (``_mover`` says where an old offset now sits).
     order = sorted(splices, key=lambda s: (s.start, s.end))
     new.moved_line_starts(moved_starts(doc.line_starts, [(s.start, s.end, s.text) for s in order], new_text))
-
-    def moved(offset: int, region_start: bool = False) -> int:
-        d = 0
-        for s in order:
-            if s.end < offset or s.end == offset and not (region_start and s.start == offset):
-                d += len(s.text) - (s.end - s.start)
-        return offset + d
+    moved = _mover(order)
 
     new_pairs: list[tuple[Scalar, Any]] = []
     new_data: dict = {}
@@ -131,6 +126,120 @@ def _reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | 
     new.set_tree(Mapping(root.start, new_pairs[-1][1].end if new_pairs else root.end, root.line, root.column, None, new_pairs, False),
                  new_data)
     return new
+
+
+def _mover(order: list[Splice]):
+    """Where old offset ``o`` sits in the new text: after the text of every splice that ends
+    before it; for the start of a region, not after an insertion made right there (that
+    insertion is the region's), for its end, after it."""
+    def moved(offset: int, region_start: bool = False) -> int:
+        d = 0
+        for s in order:
+            if s.end < offset or s.end == offset and not (region_start and s.start == offset):
+                d += len(s.text) - (s.end - s.start)
+        return offset + d
+    return moved
+
+
+_AFTER_ENTRY = re.compile(r"[ \t,}\]]*(?:\n|$)")
+
+
+def _reparse_json(doc: Document, new_text: str, splices: list[Splice]) -> Document | None:
+    """The JSON counterpart of ``_reparse``: every splice must fall inside one entry of a section
+    object (from its key's opening quote to the end of its value), and nothing may start after
+    that entry on the line it ends on (a node there would change column). Each touched entry is
+    read again from the new text where it now starts, and must end where its old end moved."""
+    from .document import Document
+    from .json_reader import MAX_DEPTH, _deeper_than, _Reader
+
+    text = doc.text
+    if not doc.has_tree or "\r" in text or "\r" in new_text or "\x00" in new_text:
+        return None  # no tree to share; CR (the reader counts lines at LF only); NUL (bad input)
+    root = doc.root
+    if not isinstance(root, Mapping) or not isinstance(doc.data, dict):
+        return None
+    touched: dict[tuple[int, int], None] = {}
+    for s in splices:
+        hit = None
+        for si, (_, value) in enumerate(root.pairs):
+            if isinstance(value, Mapping) and value.start < s.start and s.end < value.end:
+                starts = [k.start for k, _ in value.pairs]
+                ei = bisect_right(starts, s.start) - 1
+                if ei >= 0 and s.end <= value.pairs[ei][1].end:
+                    hit = (si, ei)
+                break
+        if hit is None:
+            return None
+        touched[hit] = None
+    order = sorted(splices, key=lambda s: (s.start, s.end))
+    moved = _mover(order)
+    new = Document.built(new_text, doc.filename, fmt="json")
+    new.entry_values = doc.entry_values
+    new.moved_line_starts(moved_starts(doc.line_starts, [(s.start, s.end, s.text) for s in order], new_text))
+    reader = _Reader.at(new_text, new.line_starts)
+
+    def shift_at(old: int) -> tuple[int, int]:
+        new_at = moved(old)
+        return new_at - old, new.position(new_at)[0] - doc.position(old)[0]
+
+    new_pairs, new_data = [], {}
+    for si, (key, value) in enumerate(root.pairs):
+        d = shift_at(key.start)
+        entries = [ei for (s, ei) in touched if s == si]
+        if not entries:
+            new_pairs.append((_shifted(key, *d), _shifted(value, *d)))
+            new_data[key.value] = doc.data[key.value]
+            continue
+        old_section = doc.data[key.value]
+        if not isinstance(old_section, dict):
+            return None
+        pairs, data = [], {}
+        for ei, (ek, ev) in enumerate(value.pairs):
+            if ei not in entries:
+                d = shift_at(ek.start)
+                pairs.append((_shifted(ek, *d), _shifted(ev, *d)))
+                data[ek.value] = old_section[ek.value]
+                continue
+            if not _AFTER_ENTRY.match(text, ev.end):
+                return None  # something starts after the entry on its last line
+            start, end = moved(ek.start, region_start=True), moved(ev.end)
+            read = _read_entry(reader, start, end)
+            if read is None:
+                return None
+            nk, nv, name, entry = read
+            if name in data or (name != ek.value and name in old_section) or _deeper_than(entry, MAX_DEPTH - 2):
+                return None
+            pairs.append((nk, nv))
+            data[name] = entry
+        at, closing = shift_at(value.start), shift_at(value.end - 1)  # the braces
+        section = Mapping(value.start + at[0], value.end + closing[0], value.line + at[1], value.column, value.tag, pairs, value.flow)
+        new_pairs.append((_shifted(key, *shift_at(key.start)), section))
+        new_data[key.value] = data
+    d_end = shift_at(root.end - 1) if root.end > 0 else (0, 0)
+    new.set_tree(Mapping(root.start, root.end + d_end[0], root.line, root.column, root.tag, new_pairs, root.flow), new_data)
+    return new
+
+
+def _read_entry(reader, start: int, end: int):
+    """(key node, value node, key, value) of the entry written from ``start`` to ``end``."""
+    try:
+        reader.pos = start
+        if not reader.text.startswith('"', start):
+            return None
+        key, name = reader.scalar()
+        reader.skip_ws()
+        if not reader.text.startswith(":", reader.pos):
+            return None
+        reader.pos += 1
+        reader.skip_ws()
+        got = reader.value_or_open(2, [])
+        if got is None:
+            got = reader.containers()
+    except TemplateError:
+        return None  # the whole reading says where
+    if reader.pos != end:
+        return None
+    return key, got[0], name, got[1]
 
 
 def _odd_breaks(text: str) -> bool:
@@ -295,7 +404,7 @@ class _MovedSequence(Sequence):
 def _check(new: Document, new_text: str) -> None:
     from .document import Document
 
-    full = Document(new_text, new.filename, fmt="yaml")
+    full = Document(new_text, new.filename, fmt=new.format)
     if full.data != new.data or list(_flat(full.root)) != list(_flat(new.root)) or full.line_starts != new.line_starts:
         raise InternalError(f"re-reading only the spliced entries gave another document than reading it all ({new.filename})")
 
