@@ -160,18 +160,21 @@ def _in_order(doc: Document, root: Mapping) -> _YamlTally:
     return tally
 
 
-def _section_total(doc: Document, key, section) -> "_YamlTally | None":
+def _section_total(doc: Document, key, section, kind: str = "style", parts=None):
     """What the entries of a section count in all (order aside), from the total kept for the
     version this document was re-read from, changed by the entries that are not the same
-    objects; None when an entry's data cannot be told apart (a key the data does not hold)."""
+    objects; None when an entry's data cannot be told apart (a key the data does not hold).
+    ``parts(key, value)`` is what one entry counts, a tuple of tallies (``_entry_tally``'s)."""
+    parts = parts or (lambda ek, ev: _entry_tally(doc, ek, ev))
     data = doc.data.get(key.value) if isinstance(doc.data, dict) else None
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not section.pairs:
         return None
-    store = ("style-section", key.value)
+    store = (kind + "-section", key.value)
     kept = doc.entry_values.get(store)
     members: dict = dict(kept[0]) if kept is not None else {}
-    total = _YamlTally(None)
+    total = None
     if kept is not None:
+        total = type(kept[1])(None)
         total.add(kept[1])
     now = set()
     for ek, ev in section.pairs:
@@ -182,17 +185,17 @@ def _section_total(doc: Document, key, section) -> "_YamlTally | None":
         held = members.get(ek.value)
         if held is not None and held[0] is entry:
             continue
-        if held is not None:
-            total.subtract(held[1][0])
-            total.subtract(held[1][1])
-        counted = doc.per_entry("style", key.value, ek.value, lambda ek=ek, ev=ev: _entry_tally(doc, ek, ev))
+        counted = doc.per_entry(kind, key.value, ek.value, lambda ek=ek, ev=ev: parts(ek, ev))
+        if total is None:
+            total = type(counted[0])(None)
+        for part in held[1] if held is not None else ():
+            total.subtract(part)
         members[ek.value] = (entry, counted)
-        total.add(counted[0])
-        total.add(counted[1])
+        for part in counted:
+            total.add(part)
     for name in [n for n in members if n not in now]:
-        gone = members.pop(name)[1]
-        total.subtract(gone[0])
-        total.subtract(gone[1])
+        for part in members.pop(name)[1]:
+            total.subtract(part)
     doc.entry_values[store] = (members, total)
     return total
 
@@ -221,43 +224,124 @@ def _style(doc: Document, tally: _YamlTally) -> Style:
     )
 
 
-def detect_json_style(doc: Document) -> Style:
-    text = doc.text
-    units: Counter = Counter()
-    colons: Counter = Counter()
-    inline = multiline = 0
-    fn_inline = fn_multi = 0
-    padded = tight = 0
-    for n in walk(doc.root):
+class _JsonTally:
+    """What ``detect_json_style`` counts, node by node, in the order of ``walk``."""
+
+    COUNTERS = ("units", "colons")
+    NUMBERS = ("inline", "multiline", "fn_inline", "fn_multi", "padded", "tight")
+
+    def __init__(self, doc: Document | None):
+        self.doc = doc
+        self.units: Counter = Counter()
+        self.colons: Counter = Counter()
+        self.inline = self.multiline = self.fn_inline = self.fn_multi = self.padded = self.tight = 0
+
+    def node(self, n) -> None:
+        doc = self.doc
+        text = doc.text
         if isinstance(n, Mapping) and len(n.pairs) == 1 and (n.pairs[0][0].value == "Ref" or str(n.pairs[0][0].value).startswith("Fn::")):
             if "\n" in text[n.start : n.end]:
-                fn_multi += 1
+                self.fn_multi += 1
             else:
-                fn_inline += 1
+                self.fn_inline += 1
                 if text.startswith("{ ", n.start):
-                    padded += 1
+                    self.padded += 1
                 else:
-                    tight += 1
+                    self.tight += 1
         if isinstance(n, Mapping) and n.pairs:
             outer = doc.indent_of_line(n.start)
             k, v = n.pairs[0]
-            colons[text[k.end : v.start]] += 1
+            self.colons[text[k.end : v.start]] += 1
             inner = doc.indent_of_line(k.start)
             if doc.line_start(k.start) != doc.line_start(n.start) and inner.startswith(outer) and len(inner) > len(outer):
-                units[inner[len(outer) :]] += 1
+                self.units[inner[len(outer) :]] += 1
         elif isinstance(n, Sequence) and len(n.items) > 1 and all(isinstance(i, Scalar) for i in n.items):
             if "\n" in text[n.start : n.end]:
-                multiline += 1
+                self.multiline += 1
             else:
-                inline += 1
+                self.inline += 1
+
+    def walk(self, n) -> "_JsonTally":
+        for m in walk(n):
+            self.node(m)
+        return self
+
+    def add(self, other: "_JsonTally", sign: int = 1) -> None:
+        for name in self.COUNTERS:
+            (getattr(self, name).update if sign > 0 else getattr(self, name).subtract)(getattr(other, name))
+        for name in self.NUMBERS:
+            setattr(self, name, getattr(self, name) + sign * getattr(other, name))
+
+    def subtract(self, other: "_JsonTally") -> None:
+        self.add(other, -1)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _JsonTally) and all(
+            list(getattr(self, a).items()) == list(getattr(other, a).items()) for a in self.COUNTERS
+        ) and all(getattr(self, a) == getattr(other, a) for a in self.NUMBERS)
+
+
+def _json_entry_tally(doc: Document, key, value) -> tuple[_JsonTally]:
+    tally = _JsonTally(doc).walk(key).walk(value)
+    tally.doc = None  # kept beyond this document: it must not keep it alive
+    return (tally,)
+
+
+def detect_json_style(doc: Document) -> Style:
+    """As ``detect_yaml_style``: each section entry's counts kept, each section's total brought
+    up to date, the order of ``walk`` used only when two values tie for the most."""
+    root = doc.root
+    parts = lambda ek, ev: _json_entry_tally(doc, ek, ev)  # noqa: E731
+    if not isinstance(root, Mapping):
+        return _json_style(doc, _JsonTally(doc).walk(root))
+    tally = _JsonTally(doc)
+    tally.node(root)
+    sections = []
+    for k, v in reversed(root.pairs):
+        if not isinstance(v, Mapping) or not v.pairs:
+            tally.walk(k)
+            tally.walk(v)
+            continue
+        sections.append((k, v))
+    totals = [_section_total(doc, k, v, "json style", parts) for k, v in sections]
+    if all(t is not None for t in totals):
+        quick = _JsonTally(doc)
+        quick.add(tally)
+        for (k, v), t in zip(sections, totals):
+            quick.node(v)
+            quick.add(t)
+        if not (_tied(quick.units) or _tied(quick.colons)):
+            style = _json_style(doc, quick)
+            if doc.check_kept and style != _json_style(doc, _json_in_order(doc, root)):
+                raise InternalError(f"the style from kept counts differs from a recount ({doc.filename})")
+            return style
+    return _json_style(doc, _json_in_order(doc, root))
+
+
+def _json_in_order(doc: Document, root: Mapping) -> _JsonTally:
+    tally = _JsonTally(doc)
+    tally.node(root)
+    for k, v in reversed(root.pairs):
+        tally.walk(k)
+        if not isinstance(v, Mapping) or not v.pairs:
+            tally.walk(v)
+            continue
+        tally.node(v)
+        for ek, ev in reversed(v.pairs):
+            tally.add(doc.per_entry("json style", k.value, ek.value, lambda ek=ek, ev=ev: _json_entry_tally(doc, ek, ev))[0])
+    return tally
+
+
+def _json_style(doc: Document, tally: _JsonTally) -> Style:
+    units, colons = +tally.units, +tally.colons  # + drops counts of 0
     colon = colons.most_common(1)[0][0] if colons else ": "
     if "\n" in colon or not colon.strip() == ":":
         colon = ": "
     return Style(
-        newline=_newline(text),
+        newline=_newline(doc.text),
         json_indent=units.most_common(1)[0][0] if units else "  ",
         json_colon=colon,
-        json_inline_scalar_lists=inline > multiline,
-        json_inline_intrinsics=fn_inline >= fn_multi,
-        json_brace_space=padded > tight,
+        json_inline_scalar_lists=tally.inline > tally.multiline,
+        json_inline_intrinsics=tally.fn_inline >= tally.fn_multi,
+        json_brace_space=tally.padded > tally.tight,
     )
