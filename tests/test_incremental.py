@@ -238,3 +238,24 @@ def test_a_stale_analysis_stops_and_says_so():
     with pytest.raises(Superseded):
         analyse(TEMPLATE, "t.yaml", project, stale=stale)
     assert len(calls) == 3
+
+
+def test_facts_of_entries_that_are_gone_are_dropped_now_and_then():
+    """Typing a new resource's name renames it at every keystroke; what was kept for each name
+    it had must not pile up over a long session."""
+    from cfnfix.text.edits import RenameKey
+    from cfnfix.text.splice import resolve, splice
+
+    doc = parse_template(TEMPLATE)
+    name = "C"
+    sizes = []
+    for i in range(400):
+        doc.style  # keeps a count per entry
+        Template(doc).references  # and references per entry
+        splices = resolve(doc, [RenameKey(("Resources", name), name + "x")])
+        name += "x"
+        new = reparse(doc, splice(doc.text, splices), splices)
+        assert new is not None
+        doc = new
+        sizes.append(len(doc.entry_values))
+    assert max(sizes) < 64 + 8 * 4 + 10 and max(sizes[-50:]) < 64 + 8 * 4 + 10

@@ -59,7 +59,13 @@ class Template:
     def __init__(self, doc: Document, data: dict | None = None, whole: Template | None = None):
         self.doc = doc
         self.data = data if data is not None else doc.data if isinstance(doc.data, dict) else {}
-        self.whole = whole if whole is not None else self
+        self._whole = whole
+
+    @property
+    def whole(self) -> Template:
+        # A property, not an attribute set to ``self``: a template must not refer to itself (a
+        # cycle would outlive its fix, the cyclic collector being off while templates are fixed).
+        return self._whole if self._whole is not None else self
 
     # ----- sections --------------------------------------------------------------------------
     def section(self, name: str) -> dict:

@@ -77,6 +77,17 @@ class Document:
         doc.check_kept = bool(os.environ.get("CFNFIX_CHECK_MEMO"))
         return doc
 
+    def keep_from(self, older: "Document") -> None:
+        """Share ``older``'s kept facts (this document is a partial re-read of it). Facts of
+        entries that are gone (renamed as a name was typed, deleted) are dropped now and then,
+        so that a long editing session does not keep them all."""
+        store = older.entry_values
+        data = self.data if isinstance(self.data, dict) else {}
+        if len(store) > 64 + 8 * sum(len(v) for v in data.values() if isinstance(v, dict)):
+            store = {k: v for k, v in store.items()
+                     if k[1] in data and (len(k) == 2 or (isinstance(data[k[1]], dict) and k[2] in data[k[1]]))}
+        self.entry_values = store
+
     def per_section(self, kind: str, section: Any, compute: Callable[[], T]) -> T:
         """``compute()``, a ``kind`` of fact about a top-level section that depends on nothing but
         its data, kept (as ``per_entry`` keeps facts of entries) while the section's data is the

@@ -65,7 +65,6 @@ def _reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | 
         return None
 
     new = Document.built(new_text, doc.filename)
-    new.entry_values = doc.entry_values  # the facts of the entries whose data is shared stay true
 
     # Splice offsets are into the old text (``_mover`` says where an old offset now sits).
     order = sorted(splices, key=lambda s: (s.start, s.end))
@@ -125,6 +124,7 @@ def _reparse(doc: Document, new_text: str, splices: list[Splice]) -> Document | 
         shift = after
     new.set_tree(Mapping(root.start, new_pairs[-1][1].end if new_pairs else root.end, root.line, root.column, None, new_pairs, False),
                  new_data)
+    new.keep_from(doc)  # the facts of the entries whose data is shared stay true
     return new
 
 
@@ -174,7 +174,6 @@ def _reparse_json(doc: Document, new_text: str, splices: list[Splice]) -> Docume
     order = sorted(splices, key=lambda s: (s.start, s.end))
     moved = _mover(order)
     new = Document.built(new_text, doc.filename, fmt="json")
-    new.entry_values = doc.entry_values
     new.moved_line_starts(moved_starts(doc.line_starts, [(s.start, s.end, s.text) for s in order], new_text))
     reader = _Reader.at(new_text, new.line_starts)
 
@@ -217,6 +216,7 @@ def _reparse_json(doc: Document, new_text: str, splices: list[Splice]) -> Docume
         new_data[key.value] = data
     d_end = shift_at(root.end - 1) if root.end > 0 else (0, 0)
     new.set_tree(Mapping(root.start, root.end + d_end[0], root.line, root.column, root.tag, new_pairs, root.flow), new_data)
+    new.keep_from(doc)
     return new
 
 
