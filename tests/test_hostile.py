@@ -709,6 +709,26 @@ def test_getatt_short_form_only_for_names_it_can_hold():
     assert yaml_flow({"Fn::GetAtt": ["Bucket", "Arn}/"]}, Style()) == "!GetAtt [Bucket, 'Arn}/']"
 
 
+def test_an_intrinsic_around_an_intrinsic_is_not_written_with_two_tags():
+    """A YAML node takes one tag: ``!Base64 !Sub x`` does not parse (the long fuzz run found
+    PROP002 moving a ``Fn::Base64: !Sub |`` block into a new mapping, written that way). The
+    outer function is written in long form, in block, flow and sequence places alike."""
+    from cfnfix.text.document import Document
+    from cfnfix.text.render import yaml_after_key, yaml_block_sequence, yaml_flow
+    from cfnfix.text.style import Style
+
+    value = {"Fn::Base64": {"Fn::Sub": "#!/bin/bash\necho ${Cluster}\n"}}
+    flow = yaml_flow({"UserData": value}, Style())
+    block = "UserData:" + yaml_after_key(value, 0, Style())
+    seq = "Items:\n" + yaml_block_sequence([value, {"Fn::Base64": {"Ref": "Script"}}], 2, Style())
+    assert flow == '{UserData: {Fn::Base64: !Sub "#!/bin/bash\\necho ${Cluster}\\n"}}'
+    assert block == "UserData:\n  Fn::Base64: !Sub |\n    #!/bin/bash\n    echo ${Cluster}"
+    assert seq == "Items:\n  - Fn::Base64: !Sub |\n      #!/bin/bash\n      echo ${Cluster}\n  - Fn::Base64: !Ref Script"
+    for text in (flow, block, seq):
+        Document(text + "\n", "t.yaml", fmt="yaml")  # parses
+    assert yaml_flow({"Fn::Base64": "x"}, Style()) == "!Base64 x"  # one level stays short
+
+
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_a_block_scalar_that_ends_the_file_without_a_line_break_is_rewritten_whole(tmp_path, newline):
     p = tmp_path / "fn.yaml"

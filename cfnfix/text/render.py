@@ -25,6 +25,16 @@ def _intrinsic(value: Any) -> tuple[str, Any] | None:
     return None
 
 
+def _short_form(value: Any, style: Style) -> tuple[str, Any] | None:
+    """(function, argument) when ``value`` is written in short form (``!Sub x``): when the file
+    uses it, and the argument is not itself a bare intrinsic — a node takes one tag, so
+    ``!Base64 !Sub x`` does not parse; that is ``Fn::Base64: !Sub x``."""
+    fn = _intrinsic(value)
+    if fn and style.short_form and _intrinsic(fn[1]) is None:
+        return fn
+    return None
+
+
 # ----- YAML ----------------------------------------------------------------------------------
 def yaml_string(s: str, style: Style, flow: bool = False) -> str:
     if can_be_plain(s, flow=flow):
@@ -70,8 +80,8 @@ def _short(fn: str, arg: Any, style: Style) -> str:
 
 def yaml_flow(value: Any, style: Style) -> str:
     """One-line flow rendering, usable anywhere a YAML value may stand."""
-    fn = _intrinsic(value)
-    if fn and style.short_form:
+    fn = _short_form(value, style)
+    if fn:
         return _short(fn[0], fn[1], style)
     if isinstance(value, dict):
         return "{" + ", ".join(f"{yaml_key(k, style, True)}: {yaml_flow(v, style)}" for k, v in value.items()) + "}"
@@ -91,7 +101,7 @@ def _multiline_short(value: Any, style: Style) -> tuple[str, str] | None:
 def _is_inline(value: Any, style: Style) -> bool:
     if _multiline_short(value, style):
         return False
-    if _intrinsic(value) and style.short_form:
+    if _short_form(value, style):
         return True
     if isinstance(value, (dict, list)):
         return not value
@@ -134,7 +144,7 @@ def yaml_block_mapping(value: dict, col: int, style: Style, first_inline: bool =
 
 def yaml_seq_item(value: Any, content_col: int, style: Style) -> str:
     """What follows ``-`` for an item whose content starts at 0-based ``content_col``."""
-    if isinstance(value, dict) and value and not (_intrinsic(value) and style.short_form):
+    if isinstance(value, dict) and value and not _short_form(value, style):
         return " " + yaml_block_mapping(value, content_col, style, first_inline=True)
     if isinstance(value, str) and not _is_inline(value, style):
         return " " + _literal(value, content_col, style)
