@@ -609,7 +609,22 @@ FUZZ_FOUND = {
                                     "    NoEcho: true\nResources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n"
                                     "      Engine: postgres\n      DBInstanceClass: db.t3.micro\n      MasterUsername: !Ref DbUse\u2028rname\n"
                                     "      MasterUserPassword: !Ref DbPassword\n      AllocatedStorage: '20'\n",
+    # A JSON number too large for a float reads as infinity; SHAPE001 wrote it back into a tag map
+    # as ``Infinity``, which is not JSON (2026-11-30, third long run).
+    "json-number-read-as-infinity": '{\n  "Resources": {\n    "S": {\n      "Type": "AWS::SSM::Parameter",\n'
+                                    '      "Properties": {\n        "Type": "String",\n        "Value": "x",\n        "Tags": [\n'
+                                    '          {"Key": "Team", "Value": 1' + "9" * 400 + 'e3},\n'
+                                    '          {"Key": "Env", "Value": "prod"}\n        ]\n      }\n    }\n  }\n}\n',
 }
+
+
+def test_a_number_that_reads_as_infinity_is_not_written_back(tmp_path):
+    p = tmp_path / "t.json"
+    p.write_text(FUZZ_FOUND["json-number-read-as-infinity"])
+    r = cli("--validator", "none", "--write", p)
+    assert r.exit_code == 0, r.output
+    assert "not applied: a number too large for a 64-bit float cannot be written back" in r.stdout
+    assert p.read_text() == FUZZ_FOUND["json-number-read-as-infinity"]
 
 
 @pytest.mark.parametrize("name", sorted(FUZZ_FOUND))

@@ -8,6 +8,7 @@ JSON output follows the file's indentation unit, key separator and list layout.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -15,6 +16,10 @@ from .edits import EditError
 from .nodes import LONG_TO_SHORT
 from .style import Style
 from .yaml11 import can_be_plain
+
+
+# A JSON number too large for a float reads as infinity; it cannot be written back as it was.
+_INFINITE = "a number too large for a 64-bit float cannot be written back (it reads as infinity)"
 
 
 def _intrinsic(value: Any) -> tuple[str, Any] | None:
@@ -51,6 +56,8 @@ def yaml_scalar(value: Any, style: Style, flow: bool = False) -> str:
         return "true"
     if value is False:
         return "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        raise EditError(_INFINITE)
     if isinstance(value, (int, float)):
         return repr(value)
     return yaml_string(str(value), style, flow)
@@ -166,18 +173,25 @@ def _flat(value: Any) -> bool:
     return all(not isinstance(v, (dict, list)) or (_intrinsic(v) and not isinstance(_intrinsic(v)[1], (dict, list))) for v in value)
 
 
+def _dumps(value: Any, **options) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, **options)
+    except ValueError:
+        raise EditError(_INFINITE) from None
+
+
 def json_scalar(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _dumps(value)
 
 
 def json_value(value: Any, indent: str, style: Style, multiline: bool = True) -> str:
     """JSON for ``value`` whose first line starts at indentation ``indent``."""
     if not multiline:
-        return json.dumps(value, ensure_ascii=False, separators=(", ", style.json_colon))
+        return _dumps(value, separators=(", ", style.json_colon))
     nl, inner = style.newline, indent + style.json_indent
     fn = _intrinsic(value)
     if fn and style.json_inline_intrinsics and (not isinstance(fn[1], (dict, list)) or _flat(fn[1])):
-        text = json.dumps(value, ensure_ascii=False, separators=(", ", style.json_colon))
+        text = _dumps(value, separators=(", ", style.json_colon))
         return "{ " + text[1:-1] + " }" if style.json_brace_space else text
     if isinstance(value, dict):
         if not value:
