@@ -213,6 +213,7 @@ def test_facts_kept_per_entry_follow_the_entry_not_its_place():
     """A style count kept for an entry that moved (lines added above it) is still its own; an
     entry written anew is counted anew."""
     doc = parse_template(TEMPLATE.replace("QueueName: c", "QueueName: 'c'"))
+    doc.keep_facts = True  # as the engine marks an editor's documents
     assert doc.style.quote == "'"
     splices = [Splice(doc.text.index("  B:"), doc.text.index("  B:"), '  Z:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: "z"\n      DelaySeconds: "1"\n')]
     from cfnfix.text.splice import splice
@@ -247,6 +248,7 @@ def test_facts_of_entries_that_are_gone_are_dropped_now_and_then():
     from cfnfix.text.splice import resolve, splice
 
     doc = parse_template(TEMPLATE)
+    doc.keep_facts = True
     name = "C"
     sizes = []
     for i in range(400):
@@ -259,3 +261,22 @@ def test_facts_of_entries_that_are_gone_are_dropped_now_and_then():
         doc = new
         sizes.append(len(doc.entry_values))
     assert max(sizes) < 64 + 8 * 4 + 10 and max(sizes[-50:]) < 64 + 8 * 4 + 10
+
+
+def test_a_command_line_run_keeps_nothing_per_entry(monkeypatch):
+    """Facts are kept per entry only for the editor's documents; the command line fixes a file
+    once, and keeping would only cost it memory."""
+    import cfnfix
+    from cfnfix.text.document import Document
+
+    made = []
+    real = Document.built
+
+    def built(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(Document, "built", staticmethod(built))
+    result = cfnfix.fix_text(TEMPLATE + "Outputs:\n  Q:\n    Value: !Ref A\n    Export: {}\n", filename="t.yaml", validator="none")
+    assert [c.code for c in result.changes] == ["OUT001"] and made  # re-read in part, once
+    assert all(not d.keep_facts and not d.entry_values for d in made)

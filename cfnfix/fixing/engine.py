@@ -259,6 +259,8 @@ def _fix_once(text: str, filename: str, fixers: list[Fixer], safe_only: bool, ex
             raise
         except TemplateError as error:
             doc, repairs = _repair_text(text, filename, fixers, error, safe_only)
+    if memo is not None:
+        doc.keep_facts = True  # an editor's document: it and its re-read versions keep facts per entry
     original_doc = doc
     result = Result(original=text, text=doc.text, filename=filename, format=doc.format, repaired=doc.text if repairs else None)
     result.changes.extend(repairs)

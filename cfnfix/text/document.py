@@ -41,6 +41,7 @@ class Document:
         self.filename = filename
         self.format = fmt or detect_format(text, filename)
         self.entry_values: dict[tuple, tuple[Any, Any]] = {}  # see per_entry
+        self.keep_facts = False  # see per_entry
         self.check_kept = bool(os.environ.get("CFNFIX_CHECK_MEMO"))
         if "\x00" in text:
             i = text.index("\x00")
@@ -74,6 +75,7 @@ class Document:
         doc.aliased, doc._indexes, doc._anchor_spans = {}, {}, []
         doc._root, doc.data = None, None
         doc.entry_values = {}
+        doc.keep_facts = False
         doc.check_kept = bool(os.environ.get("CFNFIX_CHECK_MEMO"))
         return doc
 
@@ -81,6 +83,7 @@ class Document:
         """Share ``older``'s kept facts (this document is a partial re-read of it). Facts of
         entries that are gone (renamed as a name was typed, deleted) are dropped now and then,
         so that a long editing session does not keep them all."""
+        self.keep_facts = older.keep_facts
         store = older.entry_values
         data = self.data if isinstance(self.data, dict) else {}
         if len(store) > 64 + 8 * sum(len(v) for v in data.values() if isinstance(v, dict)):
@@ -92,7 +95,7 @@ class Document:
         """``compute()``, a ``kind`` of fact about a top-level section that depends on nothing but
         its data, kept (as ``per_entry`` keeps facts of entries) while the section's data is the
         very same object: a partial re-read shares the sections it did not touch."""
-        entry = self.data.get(section, _MISSING) if isinstance(self.data, dict) else _MISSING
+        entry = self.data.get(section, _MISSING) if isinstance(self.data, dict) and self.keep_facts else _MISSING
         if entry is _MISSING:
             return compute()
         key = (kind, section)
@@ -110,8 +113,11 @@ class Document:
         depends on nothing but that entry's text, kept for the documents a partial re-read makes
         from this one (text/reparse.py hands the store on). An entry whose data is still the very
         object it was is the same text, only moved; the store holds that object, so it cannot be
-        another's. With ``CFNFIX_CHECK_MEMO`` set, a kept value is checked against ``compute()``."""
-        section_data = self.data.get(section) if isinstance(self.data, dict) else None
+        another's. With ``CFNFIX_CHECK_MEMO`` set, a kept value is checked against ``compute()``.
+
+        Only documents with ``keep_facts`` keep anything: the editor's, which are re-read at every
+        edit. A command-line run fixes a file once, and keeping would only cost it memory."""
+        section_data = self.data.get(section) if isinstance(self.data, dict) and self.keep_facts else None
         entry = section_data.get(name, _MISSING) if isinstance(section_data, dict) else _MISSING
         if entry is _MISSING:
             return compute()
