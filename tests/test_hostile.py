@@ -615,7 +615,21 @@ FUZZ_FOUND = {
                                     '      "Properties": {\n        "Type": "String",\n        "Value": "x",\n        "Tags": [\n'
                                     '          {"Key": "Team", "Value": 1' + "9" * 400 + 'e3},\n'
                                     '          {"Key": "Env", "Value": "prod"}\n        ]\n      }\n    }\n  }\n}\n',
+    # SM001 read a parameter's MaxLength with int(), which a number read as infinity overflows.
+    "json-max-length-read-as-infinity": '{"Parameters": {"DbPassword": {"Type": "String", "NoEcho": true, "MaxLength": -1'
+                                        + "9" * 400 + 'e3}},\n "Resources": {"Db": {"Type": "AWS::RDS::DBInstance", "Properties": '
+                                        '{"Engine": "postgres", "DBInstanceClass": "db.t3.micro", "MasterUsername": "admin",'
+                                        ' "MasterUserPassword": {"Ref": "DbPassword"}, "AllocatedStorage": "20"}}}}\n',
 }
+
+
+def test_an_availability_zone_index_that_only_looks_like_digits(tmp_path):
+    """EC2003 took ``"²"`` (``str.isdigit`` is true for it) for a Select index and int() refused it."""
+    p = tmp_path / "az.yaml"
+    p.write_text('Resources:\n  S:\n    Type: AWS::EC2::Subnet\n    Properties:\n      VpcId: vpc-1\n'
+                 '      CidrBlock: 10.0.0.0/24\n      AvailabilityZone: !Select ["\\u00b2", !GetAZs ""]\n')
+    r = cli("--validator", "none", "--select", "EC2003", p)
+    assert r.exit_code == 0 and "internal error" not in r.stderr, r.stderr
 
 
 def test_a_number_that_reads_as_infinity_is_not_written_back(tmp_path):

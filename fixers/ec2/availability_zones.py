@@ -135,8 +135,8 @@ def _walk(node, path: tuple, found: list, selects: set) -> None:
             if isinstance(args, list) and len(args) == 2 and isinstance(args[1], dict) and "Fn::GetAZs" in args[1]:
                 if isinstance(args[0], int) and not isinstance(args[0], bool):
                     selects.add(args[0])
-                elif isinstance(args[0], str) and args[0].isdigit():
-                    selects.add(int(args[0]))
+                elif isinstance(args[0], str) and args[0].isascii() and args[0].isdigit() and len(args[0]) <= 18:
+                    selects.add(int(args[0]))  # ("²".isdigit() is true, and int() refuses 4,301 digits)
             return
         first = next(iter(node), None)
         if len(node) == 1 and isinstance(first, str) and (first.startswith("Fn::") or first == "Ref"):

@@ -421,7 +421,7 @@ def _constraints(param: dict, length: int, exclude: str) -> dict:
 def _int(value) -> int | None:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a number that read as infinity
         return None
 
 
