@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,22 @@ def test_the_trailing_lines_of_a_block_scalar_stay_in_its_entry(tail):
     new = reparse(doc, new_text, splices)
     assert_same(new, new_text)
     assert new.data["Resources"]["Fn"]["Properties"]["Code"]["ZipFile"] == Document(text).data["Resources"]["Fn"]["Properties"]["Code"]["ZipFile"]
+
+
+def test_many_crlf_blank_lines_before_an_entry_are_read_in_part():
+    """The check that a re-read region holds only blank lines and comments was a regular
+    expression that backtracked without end over many CRLF lines followed by content (the long
+    fuzz run found it with 100,000: the fix never finished)."""
+    from cfnfix.text.reparse import _comments_only
+
+    text = ("Resources:" + "\r\n" * 2000 + "  Queue:\r\n    Type: AWS::SQS::Queue\r\n"
+            "  Topic:\r\n    Type: AWS::SNS::Topic\r\n")
+    doc, new_text, splices = spliced(text, [SetValue(("Resources", "Queue", "Type"), "AWS::SQS::Queue2")])
+    assert_same(reparse(doc, new_text, splices), new_text)
+    assert not _comments_only("\r\n" * 2000 + "  Queue:\r\n")
+    rng = random.Random(3)
+    pieces = ["\r\n", "\n", "\r", " ", "\t", "# c", "x", "#"]
+    for _ in range(2000):  # the same answers as the expression had on short texts
+        t = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        old = re.fullmatch(r"(?:[ \t]*(?:#[^\n\r]*)?(?:\r\n|\n|\r))*[ \t]*(?:#[^\n\r]*)?", t) is not None
+        assert _comments_only(t) == old, repr(t)
