@@ -96,17 +96,7 @@ class Document:
         its data, kept (as ``per_entry`` keeps facts of entries) while the section's data is the
         very same object: a partial re-read shares the sections it did not touch."""
         entry = self.data.get(section, _MISSING) if isinstance(self.data, dict) and self.keep_facts else _MISSING
-        if entry is _MISSING:
-            return compute()
-        key = (kind, section)
-        held = self.entry_values.get(key)
-        if held is not None and held[0] is entry:
-            if self.check_kept and compute() != held[1]:
-                raise InternalError(f"the kept {kind} of {section} differs from the section's own ({self.filename})")
-            return held[1]
-        value = compute()
-        self.entry_values[key] = (entry, value)
-        return value
+        return self._kept((kind, section), entry, compute)
 
     def per_entry(self, kind: str, section: Any, name: Any, compute: Callable[[], T]) -> T:
         """``compute()``, a ``kind`` of fact about the entry ``name`` of a top-level section that
@@ -119,16 +109,19 @@ class Document:
         edit. A command-line run fixes a file once, and keeping would only cost it memory."""
         section_data = self.data.get(section) if isinstance(self.data, dict) and self.keep_facts else None
         entry = section_data.get(name, _MISSING) if isinstance(section_data, dict) else _MISSING
-        if entry is _MISSING:
+        return self._kept((kind, section, name), entry, compute)
+
+    def _kept(self, key: tuple, data: Any, compute: Callable[[], T]) -> T:
+        """The value kept under ``key`` while ``data`` is the object it was kept with."""
+        if data is _MISSING:
             return compute()
-        key = (kind, section, name)
         held = self.entry_values.get(key)
-        if held is not None and held[0] is entry:
+        if held is not None and held[0] is data:
             if self.check_kept and compute() != held[1]:
-                raise InternalError(f"the kept {kind} of {section}/{name} differs from the entry's own ({self.filename})")
+                raise InternalError(f"the kept {'/'.join(map(str, key))} differs from a fresh one ({self.filename})")
             return held[1]
         value = compute()
-        self.entry_values[key] = (entry, value)
+        self.entry_values[key] = (data, value)
         return value
 
     def set_tree(self, root: AnyNode, data: Any) -> None:
